@@ -1,0 +1,36 @@
+"""Wiring: settings → content, search, database → engine. Shared by `run`, `demo`, tests and benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import Settings
+from bot.content import load_content
+from bot.engine import Engine, utc_now
+from bot.flows import Services, build_router
+from bot.messages import TELEGRAM_CAPS, TEXT_ONLY_CAPS
+from bot.search import SearchIndex
+from bot.store import Database
+
+
+@dataclass
+class Core:
+    """The channel-agnostic service: one database, one engine."""
+
+    db: Database
+    engine: Engine
+    services: Services
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def build_core(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Core:
+    """Load content (a faulty guide is skipped, not fatal), open and migrate the database."""
+    content = load_content(settings.content_dir, settings.commune)
+    services = Services(settings=settings, content=content, search=SearchIndex(content), clock=clock)
+    db = await Database.open(settings.database_url)
+    engine = Engine(db, services, build_router(), {"telegram": TELEGRAM_CAPS, "zalo": TEXT_ONLY_CAPS})
+    return Core(db, engine, services)

@@ -1,0 +1,70 @@
+"""One typed, frozen settings object, read once from the environment (and `.env`).
+
+Every field has a help text; `tests/test_config.py` checks that `.env.example` documents exactly these
+fields, so an operator never has to read code to deploy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+class Settings(BaseSettings):
+    """Deployment settings; names match DESIGN.md §4."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, description="Token from @BotFather. Telegram is served only when it is set."
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Bot API base URL; point it at the local emulator (http://127.0.0.1:PORT/bot) for tests.",
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS URL Telegram posts updates to. Unset = long polling (the default).",
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token; required with a webhook URL.",
+    )
+    telegram_webhook_listen: str = Field(
+        default="127.0.0.1", description="Address the webhook server listens on (behind a reverse proxy)."
+    )
+    telegram_webhook_port: int = Field(default=8443, description="Port the webhook server listens on.")
+    zalo_bot_token: SecretStr | None = Field(
+        default=None, description="Zalo Bot Platform token. Zalo is served only when it is set."
+    )
+    zalo_api_base_url: str = Field(
+        default="https://bot-api.zaloplatforms.com/bot",
+        description="Zalo Bot API base URL; point it at a local emulator for tests.",
+    )
+    database_url: str = Field(
+        default="sqlite:///data/dvcbot.db",
+        description="SQLAlchemy-style URL: sqlite:///relative.db, sqlite:////abs/path.db.",
+    )
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", description="The commune's time zone for schedules.")
+    commune: str = Field(
+        default="11242", description="Code of the commune to serve: content/communes/<code>.yaml."
+    )
+    content_dir: Path = Field(
+        default=REPO_CONTENT_DIR, description="Folder holding guides/, communes/, strings/."
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @field_validator("commune")
+    @classmethod
+    def _commune_is_code(cls, value: str) -> str:
+        if not value.isdigit() or len(value) > 6:
+            raise ValueError("COMMUNE must be a numeric commune code, e.g. 11242")
+        return value
+
+    def telegram_token(self) -> str | None:
+        """The token as a plain string, only where a client needs it."""
+        return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None

@@ -1,0 +1,15 @@
+"""Conversations. One module per feature, each with its own `Router`; `build_router` joins them."""
+
+from __future__ import annotations
+
+from bot.flows import guides, menu, search
+from bot.flows.base import Answer, Router, Services, Turn
+
+__all__ = ["Answer", "Router", "Services", "Turn", "build_router"]
+
+
+def build_router() -> Router:
+    root = Router()
+    for module_router in (menu.router, guides.router, search.router):
+        root.include(module_router)
+    return root

@@ -1,0 +1,123 @@
+"""What every flow step receives (`Turn`) and returns (`Answer`), and the `Router` that picks the step.
+
+A step is a short async function: it reads the turn (who, what they sent, their session state, the
+open transaction and a frozen bundle of services and the clock) and returns what to say and the new
+state. It never talks to a channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.config import Settings
+from bot.content import Content, Strings
+from bot.messages import Button, ChannelCaps, Inbound, Outbound
+from bot.search import SearchIndex
+from bot.store import Conn
+
+State = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything a flow may use besides the turn itself; built once at start-up."""
+
+    settings: Settings
+    content: Content
+    search: SearchIndex
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    inbound: Inbound
+    state: State
+    conn: Conn
+    services: Services
+    now: datetime
+    caps: ChannelCaps
+
+    @property
+    def person(self) -> str:
+        """An opaque reference to the person on this channel (no name, no phone number)."""
+        return f"{self.inbound.channel}:{self.inbound.chat_id}"
+
+    @property
+    def t(self) -> Strings:
+        return self.services.content.strings
+
+    @property
+    def content(self) -> Content:
+        return self.services.content
+
+    def args(self) -> list[str]:
+        """The arguments of pressed button data ("g:vneid-register:2" → ["vneid-register", "2"])."""
+        _, _, rest = self.inbound.data.partition(":")
+        return rest.split(":") if rest else []
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What to say, and the session state to keep (None keeps the current state unchanged)."""
+
+    messages: Sequence[Outbound]
+    state: State | None = None
+
+
+Handler = Callable[[Turn], Awaitable[Answer]]
+
+
+@dataclass
+class Router:
+    """Maps commands, button prefixes and awaited text to steps. One per feature module."""
+
+    commands: dict[str, Handler] = field(default_factory=dict)
+    buttons: dict[str, Handler] = field(default_factory=dict)
+    awaiting: dict[str, Handler] = field(default_factory=dict)
+
+    def command(self, *names: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            for name in names:
+                self.commands[name] = handler
+            return handler
+
+        return register
+
+    def button(self, prefix: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.buttons[prefix] = handler
+            return handler
+
+        return register
+
+    def text_for(self, awaited: str) -> Callable[[Handler], Handler]:
+        """A step for free text while the session waits for something (e.g. a rating comment)."""
+
+        def register(handler: Handler) -> Handler:
+            self.awaiting[awaited] = handler
+            return handler
+
+        return register
+
+    def include(self, other: Router) -> None:
+        for mine, theirs in ((self.commands, other.commands), (self.buttons, other.buttons),
+                             (self.awaiting, other.awaiting)):
+            clash = set(mine) & set(theirs)
+            if clash:
+                raise ValueError(f"routes registered twice: {sorted(clash)}")
+            mine.update(theirs)
+
+
+def button(label: str, data: str) -> Button:
+    """A button; data over Telegram's 64-byte limit is a programming error, caught at once."""
+    if not data or len(data.encode()) > 64:
+        raise ValueError(f"button data must be 1..64 bytes: {data!r}")
+    return Button(label, data)
+
+
+def rows(*buttons: Button, width: int = 1) -> tuple[tuple[Button, ...], ...]:
+    """Lay buttons out `width` to a row (one per row by default: big targets for cheap phones)."""
+    return tuple(tuple(buttons[i:i + width]) for i in range(0, len(buttons), width))

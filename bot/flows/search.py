@@ -1,0 +1,44 @@
+"""Free text: validated, checked for secrets people should never send, then answered by search."""
+
+from __future__ import annotations
+
+import re
+
+from bot.flows.base import Answer, Router, Turn, button, rows
+from bot.flows.common import menu_answer, menu_row
+from bot.messages import Outbound
+from bot.search import MAX_QUERY, fold
+
+router = Router()
+
+# A bare run of 4-12 digits is most likely an OTP, a passcode or an ID number sent by mistake.
+_SECRET_LIKE = re.compile(r"^\s*(\d[\s.-]?){4,12}\s*$")
+_SECRET_WORDS = re.compile(r"\b(otp|mat khau|passcode|ma xac thuc)\b.*\d{4,}")
+
+
+def looks_like_secret(text: str) -> bool:
+    return bool(_SECRET_LIKE.match(text)) or bool(_SECRET_WORDS.search(fold(text)))
+
+
+async def answer_text(turn: Turn) -> Answer:
+    """Best 1–3 guides as buttons; "not understood" with the menu and contact when nothing fits."""
+    text = turn.inbound.text
+    if len(text) > MAX_QUERY:
+        return menu_answer(turn, turn.t("text_too_long", limit=MAX_QUERY))
+    if not fold(text):
+        return menu_answer(turn, turn.t("text_empty", example="đăng ký VNeID"))
+    if looks_like_secret(text):
+        return menu_answer(turn, turn.t("secret_warning"))
+    hits = turn.services.search.search(text)
+    if not hits:
+        return menu_answer(turn, turn.t("search_none"))
+    items = []
+    for hit in hits:
+        if hit.id in turn.content.guides:
+            items.append(button(turn.content.guides[hit.id].title, f"g:{hit.id}:1"))
+        elif hit.id == "help-request":
+            items.append(button(turn.t("btn_help"), "help"))
+        elif hit.id == "contact":
+            items.append(button(turn.t("btn_contact"), "contact"))
+    buttons = (*rows(*items), menu_row(turn))
+    return Answer([Outbound(turn.t("search_results"), buttons)], None)

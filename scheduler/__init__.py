@@ -1,0 +1,1 @@
+"""Scheduled jobs: plain async functions taking `now`, wired to APScheduler in `scheduler.app`."""

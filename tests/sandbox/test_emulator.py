@@ -1,0 +1,402 @@
+"""The Bot API emulator, checked through python-telegram-bot's real client so fidelity is what PTB sees."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Conflict, InvalidToken, RetryAfter
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.pilot import User
+
+CHAT = 424242
+# 1x1 transparent PNG
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082"
+)
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[BotApiEmulator]:
+    emulator = BotApiEmulator()
+    await emulator.start()
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+
+
+@pytest.fixture
+async def bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
+    client = Bot(emu.token, base_url=emu.base_url)
+    async with client:
+        yield client
+
+
+def keyboard(*pairs: tuple[str, str]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)] for label, data in pairs])
+
+
+async def test_get_me(bot: Bot, emu: BotApiEmulator) -> None:
+    me = await bot.get_me()
+    assert me.is_bot and me.username == "dvc_assistant_bot" and me.id == 123456
+    assert me.first_name == "Trợ lý DVC" and me.can_join_groups
+    assert emu.port > 0 and emu.base_url == f"http://127.0.0.1:{emu.port}/bot"
+
+
+async def test_updates_carry_text_and_command_entities_and_offset_confirms(bot: Bot, emu: BotApiEmulator) -> None:
+    sent = emu.send_text(CHAT, "/start x", first_name="Lan")
+    emu.send_text(CHAT, "xin chào")
+    updates = await asyncio.wait_for(bot.get_updates(timeout=1), 5)
+    assert [u.update_id for u in updates] == [sent["update_id"], sent["update_id"] + 1]
+    first = updates[0]
+    assert first.message is not None and first.message.text == "/start x"
+    assert first.message.chat.id == CHAT and first.message.chat.type == "private"
+    assert first.message.from_user is not None and first.message.from_user.first_name == "Lan"
+    assert first.message.from_user.language_code == "vi"
+    assert [(e.type, e.offset, e.length) for e in first.message.entities] == [("bot_command", 0, 6)]
+    assert updates[1].message is not None and not updates[1].message.entities
+    # Without confirming, the same updates come back; confirming with offset drops them.
+    assert len(await bot.get_updates(timeout=0)) == 2
+    assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
+    assert await bot.get_updates(timeout=0) == ()
+
+
+async def test_long_poll_times_out_empty_and_wakes_on_arrival(bot: Bot, emu: BotApiEmulator) -> None:
+    started = time.monotonic()
+    assert await asyncio.wait_for(bot.get_updates(timeout=1), 5) == ()
+    assert 0.9 <= time.monotonic() - started < 3
+
+    started = time.monotonic()
+    asyncio.get_running_loop().call_later(0.2, emu.send_text, CHAT, "đến rồi")
+    updates = await asyncio.wait_for(bot.get_updates(timeout=5), 5)
+    assert [u.message.text for u in updates if u.message] == ["đến rồi"]
+    assert time.monotonic() - started < 2
+
+
+async def test_redelivered_update_keeps_its_id(bot: Bot, emu: BotApiEmulator) -> None:
+    sent = emu.send_text(CHAT, "một lần")
+    (update,) = await bot.get_updates(timeout=0)
+    offset = update.update_id + 1
+    assert await bot.get_updates(offset=offset, timeout=0) == ()
+    emu.redeliver(sent)
+    (again,) = await bot.get_updates(offset=offset, timeout=0)
+    assert again.update_id == update.update_id and again.message is not None
+    assert again.message.text == "một lần"
+    assert await bot.get_updates(offset=offset, timeout=0) == ()
+
+
+async def test_send_and_edit_message_with_buttons(bot: Bot, emu: BotApiEmulator) -> None:
+    emu.send_text(CHAT, "/start")
+    msg = await bot.send_message(CHAT, "Chọn dịch vụ:", reply_markup=keyboard(("Khai sinh", "svc:ks")))
+    (shown,) = emu.messages(CHAT)
+    assert shown.message_id == msg.message_id == 2  # the user's /start took id 1
+    assert shown.kind == "text" and shown.text == "Chọn dịch vụ:"
+    assert shown.buttons == [[("Khai sinh", "svc:ks")]] and shown.edits == 0
+    assert msg.reply_markup is not None
+
+    new_markup = keyboard(("Quay lại", "back"))
+    edited = await bot.edit_message_text("Đã chọn: Khai sinh", chat_id=CHAT, message_id=msg.message_id,
+                                         reply_markup=new_markup)
+    assert not isinstance(edited, bool) and edited.text == "Đã chọn: Khai sinh"
+    (shown,) = emu.messages(CHAT)
+    assert shown.edits == 1 and shown.text == "Đã chọn: Khai sinh" and shown.buttons == [[("Quay lại", "back")]]
+    with pytest.raises(BadRequest, match="not modified"):
+        await bot.edit_message_text("Đã chọn: Khai sinh", chat_id=CHAT, message_id=msg.message_id,
+                                    reply_markup=new_markup)
+    await bot.edit_message_reply_markup(chat_id=CHAT, message_id=msg.message_id, reply_markup=None)
+    assert emu.messages(CHAT)[0].buttons == []
+    with pytest.raises(BadRequest, match="message to edit not found"):
+        await bot.edit_message_text("x", chat_id=CHAT, message_id=99)
+
+    assert [(a.seq, a.kind, a.method) for a in emu.actions(CHAT)] == [
+        (1, "send", "sendMessage"), (2, "edit", "editMessageText"), (3, "edit", "editMessageReplyMarkup"),
+    ]
+    assert await bot.delete_message(CHAT, msg.message_id)
+    assert emu.messages(CHAT) == [] and emu.actions(CHAT, after=3)[0].kind == "delete"
+    assert emu.stats["sendMessage"] == 1 and emu.stats["editMessageText"] == 3
+
+
+async def test_validation_errors_use_telegram_texts(bot: Bot, emu: BotApiEmulator) -> None:
+    emu.send_text(CHAT, "/start")
+    with pytest.raises(BadRequest, match="BUTTON_DATA_INVALID"):
+        await bot.send_message(CHAT, "x", reply_markup=keyboard(("Nút", "x" * 65)))
+    await bot.send_message(CHAT, "x", reply_markup=keyboard(("Nút", "đ" * 32)))  # 64 bytes is fine
+    with pytest.raises(BadRequest, match="[Mm]essage is too long"):
+        await bot.send_message(CHAT, "a" * 4097)
+    await bot.send_message(CHAT, "a" * 4096)
+    with pytest.raises(BadRequest, match="[Mm]essage is too long"):
+        await bot.send_message(CHAT, "😀" * 2049)  # 4098 UTF-16 code units
+    with pytest.raises(BadRequest, match="[Mm]essage text is empty"):
+        await bot.send_message(CHAT, "   ")
+    with pytest.raises(BadRequest, match="[Cc]hat not found"):
+        await bot.send_message(777, "ai đó?")
+    with pytest.raises(BadRequest, match="there is no photo in the request"):
+        await bot.send_photo(CHAT, photo=b"")
+    with pytest.raises(BadRequest, match="IMAGE_PROCESS_FAILED"):
+        await bot.send_photo(CHAT, photo=b"not an image")
+
+
+async def test_html_parse_mode_is_parsed_like_telegram(bot: Bot, emu: BotApiEmulator) -> None:
+    emu.send_text(CHAT, "/start")
+    msg = await bot.send_message(CHAT, "  <b>Xin chào</b> &amp; &lt;bạn&gt;\n", parse_mode=ParseMode.HTML)
+    assert msg.text == "Xin chào & <bạn>"
+    assert [(e.type, e.offset, e.length) for e in msg.entities] == [("bold", 0, 8)]
+    assert emu.messages(CHAT)[-1].text == "Xin chào & <bạn>"
+    with pytest.raises(BadRequest, match='Unsupported start tag "br"'):
+        await bot.send_message(CHAT, "dòng 1<br>dòng 2", parse_mode=ParseMode.HTML)
+    with pytest.raises(BadRequest, match="can't parse entities"):
+        await bot.send_message(CHAT, "<b>chưa đóng", parse_mode=ParseMode.HTML)
+
+
+async def test_injected_retry_after(bot: Bot, emu: BotApiEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    emu.send_text(CHAT, "/start")
+    emu.inject_error("sendMessage", status=429, retry_after=1)
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(CHAT, "lần 1")
+    assert caught.value.retry_after == dtm.timedelta(seconds=1)
+    await bot.send_message(CHAT, "lần 2")  # only `count` calls fail
+    assert [m.text for m in emu.messages(CHAT)] == ["lần 2"]
+    assert emu.stats["sendMessage"] == 2
+
+
+async def test_callback_answers(bot: Bot, emu: BotApiEmulator) -> None:
+    emu.send_text(CHAT, "/start")
+    msg = await bot.send_message(CHAT, "Bạn có đồng ý?", reply_markup=keyboard(("Đồng ý", "yes")))
+    pressed = emu.press(CHAT, msg.message_id, "yes")
+    (update,) = await bot.get_updates(timeout=0)
+    query = update.callback_query
+    assert query is not None and query.data == "yes" and query.id == pressed["callback_query"]["id"]
+    assert query.message is not None and query.message.message_id == msg.message_id
+    assert await bot.answer_callback_query(query.id, text="Đã ghi nhận")
+    assert emu.callback_answers[-1]["text"] == "Đã ghi nhận"
+    assert emu.callback_answers[-1]["message_id"] == msg.message_id
+    assert emu.actions(CHAT)[-1].kind == "answer"
+    with pytest.raises(BadRequest, match="query is too old"):
+        await bot.answer_callback_query(query.id)  # already answered
+    with pytest.raises(BadRequest, match="query ID is invalid"):
+        await bot.answer_callback_query("123")
+
+
+async def test_files_are_stored_and_served(bot: Bot, emu: BotApiEmulator) -> None:
+    emu.send_text(CHAT, "/start")
+    doc = await bot.send_document(CHAT, document=b"%PDF-1.4 fake", filename="huong_dan.pdf", caption="Hướng dẫn")
+    photo = await bot.send_photo(CHAT, photo=PNG, caption="Mã QR")
+    assert doc.document is not None and doc.document.file_name == "huong_dan.pdf"
+    assert photo.photo and photo.photo[-1].width == 1
+    shown_doc, shown_photo = emu.messages(CHAT)
+    assert (shown_doc.kind, shown_doc.file_name, shown_doc.file_bytes, shown_doc.text) == (
+        "document", "huong_dan.pdf", b"%PDF-1.4 fake", "Hướng dẫn",
+    )
+    assert (shown_photo.kind, shown_photo.file_bytes, shown_photo.text) == ("photo", PNG, "Mã QR")
+    again = await bot.send_photo(CHAT, photo=photo.photo[-1].file_id)  # re-send by file_id
+    assert emu.messages(CHAT)[-1].file_bytes == PNG and again.photo
+    async with httpx.AsyncClient(base_url=emu.url) as http:
+        png = await http.get(f"/user/{CHAT}/file/{photo.message_id}")
+        assert png.status_code == 200 and png.content == PNG and png.headers["content-type"] == "image/png"
+        pdf = await http.get(f"/user/{CHAT}/file/{doc.message_id}")
+        assert pdf.content == b"%PDF-1.4 fake"
+        assert pdf.headers["content-type"] == "application/octet-stream"
+
+
+async def test_commands_round_trip(bot: Bot, emu: BotApiEmulator) -> None:
+    assert await bot.set_my_commands([("start", "Bắt đầu"), ("huongdan", "Hướng dẫn")])
+    assert emu.commands == [
+        {"command": "start", "description": "Bắt đầu"}, {"command": "huongdan", "description": "Hướng dẫn"},
+    ]
+    assert [c.command for c in await bot.get_my_commands()] == ["start", "huongdan"]
+    with pytest.raises(BadRequest, match="BOT_COMMAND_INVALID"):
+        await bot.set_my_commands([("Bắt_đầu", "x")])
+    assert await bot.delete_my_commands()
+    assert emu.commands == []
+
+
+class _Receiver(tornado.web.RequestHandler):
+    def initialize(self, box: dict[str, Any]) -> None:
+        self.box = box
+
+    def post(self) -> None:
+        if self.box["fail_first"] > 0:
+            self.box["fail_first"] -= 1
+            self.set_status(500)
+            return
+        self.box["got"].append((json.loads(self.request.body), self.request.headers.get(
+            "X-Telegram-Bot-Api-Secret-Token"
+        )))
+        self.box["event"].set()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    box: dict[str, Any] = {"got": [], "event": asyncio.Event(), "fail_first": 0}
+    sockets = tornado.netutil.bind_sockets(0, address="127.0.0.1")
+    server = tornado.httpserver.HTTPServer(tornado.web.Application([(r"/hook", _Receiver, {"box": box})]))
+    server.add_sockets(sockets)
+    try:
+        yield f"http://127.0.0.1:{sockets[0].getsockname()[1]}/hook", box
+    finally:
+        server.stop()
+        await server.close_all_connections()
+
+
+async def _received(box: dict[str, Any], count: int) -> list[tuple[dict[str, Any], str | None]]:
+    while len(box["got"]) < count:
+        box["event"].clear()
+        await asyncio.wait_for(box["event"].wait(), 5)
+    return list(box["got"])
+
+
+async def test_webhook_delivery(bot: Bot, emu: BotApiEmulator, receiver: tuple[str, dict[str, Any]]) -> None:
+    url, box = receiver
+    queued = emu.send_text(CHAT, "trước khi đặt webhook")
+    assert await bot.set_webhook(url, secret_token="bi-mat_123")
+    assert emu.webhook_url == url and emu.webhook_secret == "bi-mat_123"
+    (first, secret), = await _received(box, 1)
+    assert first == queued and secret == "bi-mat_123"
+
+    box["fail_first"] = 1  # a failed POST is retried
+    after = emu.send_text(CHAT, "sau khi đặt webhook")
+    got = await _received(box, 2)
+    assert got[1][0]["update_id"] == after["update_id"]
+    info = await bot.get_webhook_info()
+    assert info.url == url and info.pending_update_count == 0
+
+    with pytest.raises(Conflict, match="webhook is active"):
+        await bot.get_updates(timeout=0)
+    assert await bot.delete_webhook()
+    emu.send_text(CHAT, "polling lại")
+    assert [u.message.text for u in await bot.get_updates(timeout=0) if u.message] == ["polling lại"]
+
+
+async def test_wrong_token_and_unknown_method(emu: BotApiEmulator) -> None:
+    with pytest.raises(InvalidToken):
+        async with Bot("999:WRONG", base_url=emu.base_url):
+            pass
+    async with httpx.AsyncClient(base_url=emu.url) as http:
+        wrong = await http.post("/bot999:WRONG/getMe")
+        assert wrong.status_code == 401 and wrong.json() == {
+            "ok": False, "error_code": 401, "description": "Unauthorized",
+        }
+        unknown = await http.post(f"/bot{emu.token}/sendTelepathy")
+        assert unknown.status_code == 404 and unknown.json()["description"] == "Not Found"
+        as_json = await http.post(f"/bot{emu.token}/getMe", json={})
+        assert as_json.json()["result"]["username"] == "dvc_assistant_bot"
+
+
+async def test_user_http_routes(bot: Bot, emu: BotApiEmulator) -> None:
+    async with httpx.AsyncClient(base_url=emu.url) as http:
+        page = await http.get("/")
+        assert page.status_code == 200 and "Trợ lý DVC — bản thử" in page.text
+
+        sent = (await http.post(f"/user/{CHAT}/send", json={"text": "xin chào"})).json()
+        assert sent["ok"] and isinstance(sent["update_id"], int)
+        media = (await http.post(f"/user/{CHAT}/media", json={"kind": "voice"})).json()
+        assert media["ok"]
+        updates = await bot.get_updates(timeout=0)
+        assert updates[0].message is not None and updates[0].message.text == "xin chào"
+        assert updates[1].message is not None and updates[1].message.voice is not None
+
+        idle = (await http.get(f"/user/{CHAT}/messages", params={"after": 0, "wait": 0.2})).json()
+        assert idle["ok"] and idle["actions"] == [] and idle["seq"] == 0
+
+        poll = asyncio.create_task(http.get(f"/user/{CHAT}/messages", params={"after": 0, "wait": 5}))
+        msg = await bot.send_message(CHAT, "Chào bạn", reply_markup=keyboard(("Tiếp", "next")))
+        view = (await asyncio.wait_for(poll, 5)).json()
+        assert view["seq"] == 1 and [a["text"] for a in view["actions"]] == ["Chào bạn"]
+        assert view["messages"][0]["buttons"] == [[{"text": "Tiếp", "data": "next"}]]
+        assert [u["message_id"] for u in view["user"]] == [1, 2]
+
+        pressed = (await http.post(f"/user/{CHAT}/press", json={"message_id": msg.message_id, "data": "next"}))
+        assert pressed.json()["ok"]
+        bad = await http.post(f"/user/{CHAT}/press", json={"message_id": 999, "data": "next"})
+        assert bad.status_code == 400
+
+
+async def test_wait_actions_timeout_names_chat(emu: BotApiEmulator) -> None:
+    emu.send_text(CHAT, "/start")
+    with pytest.raises(TimeoutError, match=f"chat {CHAT}.*arrived 0"):
+        await emu.wait_actions(CHAT, 0, timeout=0.2)
+
+
+# ------------------------------------------------------------------------------------------ pilot
+
+
+async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        f"Bạn nói: {update.effective_message.text}", reply_markup=keyboard(("Đồng ý", "yes"), ("Không", "no"))
+    )
+
+
+async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(f"Chào! args={context.args}")
+
+
+async def _choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_text(f"Bạn chọn: {query.data}")
+
+
+@pytest.fixture
+async def app(emu: BotApiEmulator) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    application = ApplicationBuilder().token(emu.token).base_url(emu.base_url).build()
+    application.add_handler(CommandHandler("start", _start))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))
+    application.add_handler(CallbackQueryHandler(_choice))
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+@pytest.mark.usefixtures("app")
+async def test_pilot_drives_a_real_application(emu: BotApiEmulator) -> None:
+    user = User(emu, CHAT, first_name="Bác Ba")
+    await user.send("/start hs123")
+    assert (await user.reply()).text == "Chào! args=['hs123']"
+
+    await user.send("hi")
+    reply = await user.reply()
+    assert reply.kind == "send" and reply.text == "Bạn nói: hi" and reply.has_button("Đồng ý")
+
+    await user.press("Đồng ý")
+    (edited,) = await user.replies()
+    assert edited.kind == "edit" and edited.text == "Bạn chọn: yes" and edited.buttons == []
+    assert emu.callback_answers and user.screen()[-1].edits == 1
+
+    with pytest.raises(AssertionError, match="available"):
+        await user.press("Không có nút này")
+    await user.press_data("forged", message_id=reply.message_id)
+    assert (await user.reply()).text == "Bạn chọn: forged"
