@@ -39,7 +39,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    # httpx logs every request URL at INFO, and a Bot API URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "guides":
         if args.guides_command == "check":
             return guides_check(settings.content_dir)
@@ -103,11 +107,17 @@ async def run(settings: Settings) -> int:
         return 2
     core = await build_core(settings)
     secret = settings.telegram_webhook_secret
-    channel = TelegramChannel(core.engine, TelegramOptions(
-        token=token, base_url=settings.telegram_api_base_url, webhook_url=settings.telegram_webhook_url,
-        webhook_secret=secret.get_secret_value() if secret else None,
-        webhook_listen=settings.telegram_webhook_listen, webhook_port=settings.telegram_webhook_port,
-    ))
+    channel = TelegramChannel(
+        core.engine,
+        TelegramOptions(
+            token=token,
+            base_url=settings.telegram_api_base_url,
+            webhook_url=settings.telegram_webhook_url,
+            webhook_secret=secret.get_secret_value() if secret else None,
+            webhook_listen=settings.telegram_webhook_listen,
+            webhook_port=settings.telegram_webhook_port,
+        ),
+    )
     scheduler = build_scheduler(core.db, settings.timezone, core.services.clock)
     await channel.start()
     scheduler.start()

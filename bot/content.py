@@ -293,8 +293,9 @@ def _read_yaml(path: Path, root: Path, faults: list[Fault]) -> tuple[Any, yaml.N
     return data, node
 
 
-def _validate(model: type[BaseModel], data: Any, name: str, node: yaml.Node | None,
-              faults: list[Fault]) -> Any:
+def _validate(
+    model: type[BaseModel], data: Any, name: str, node: yaml.Node | None, faults: list[Fault]
+) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -304,8 +305,9 @@ def _validate(model: type[BaseModel], data: Any, name: str, node: yaml.Node | No
         return None
 
 
-def _compile(env: jinja2.Environment, source: str, name: str, field_: str, line: int | None,
-             faults: list[Fault]) -> jinja2.Template | None:
+def _compile(
+    env: jinja2.Environment, source: str, name: str, field_: str, line: int | None, faults: list[Fault]
+) -> jinja2.Template | None:
     try:
         return env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
@@ -341,15 +343,27 @@ def _load_commune_file(path: Path, root: Path, faults: list[Fault]) -> Commune |
     if model is None:
         return None
     if str(model.code) != path.stem:
-        faults.append(Fault(name, "code", f"code {model.code} does not match the file name {path.stem}",
-                            _line_of(node, ["code"])))
+        faults.append(
+            Fault(
+                name,
+                "code",
+                f"code {model.code} does not match the file name {path.stem}",
+                _line_of(node, ["code"]),
+            )
+        )
     codes = [v.code for v in model.villages]
     for dup in sorted({c for c in codes if codes.count(c) > 1}):
         faults.append(Fault(name, "villages", f"duplicate village code {dup}", _line_of(node, ["villages"])))
     return Commune(
-        code=str(model.code), name=model.name, province=model.province, timezone=model.timezone,
-        office=model.office, police=model.police, portal=model.portal,
-        villages=tuple(model.villages), targets=dict(model.targets),
+        code=str(model.code),
+        name=model.name,
+        province=model.province,
+        timezone=model.timezone,
+        office=model.office,
+        police=model.police,
+        portal=model.portal,
+        villages=tuple(model.villages),
+        targets=dict(model.targets),
     )
 
 
@@ -387,17 +401,31 @@ def _load_guide_sources(root: Path, env: jinja2.Environment, faults: list[Fault]
         if model is None:
             continue
         if model.id != path.stem:
-            faults.append(Fault(name, "id", f"id {model.id!r} differs from the file name {path.stem!r}",
-                                _line_of(node, ["id"])))
+            faults.append(
+                Fault(
+                    name,
+                    "id",
+                    f"id {model.id!r} differs from the file name {path.stem!r}",
+                    _line_of(node, ["id"]),
+                )
+            )
             continue
         if model.id in sources:
-            faults.append(Fault(name, "id", f"duplicate guide id {model.id!r} (also in {sources[model.id].name})",
-                                _line_of(node, ["id"])))
+            faults.append(
+                Fault(
+                    name,
+                    "id",
+                    f"duplicate guide id {model.id!r} (also in {sources[model.id].name})",
+                    _line_of(node, ["id"]),
+                )
+            )
             continue
         source = _GuideSource(model, name, node)
         for i, step in enumerate(model.steps):
             source.templates.append(
-                _compile(env, step.text, name, f"steps[{i}].text", _line_of(node, ["steps", i, "text"]), faults)
+                _compile(
+                    env, step.text, name, f"steps[{i}].text", _line_of(node, ["steps", i, "text"]), faults
+                )
             )
         sources[model.id] = source
     return sources
@@ -411,20 +439,37 @@ def _render_guide(source: _GuideSource, commune: Commune, faults: list[Fault]) -
         if template is not None:
             text, problem = _render(template, context)
             if problem:
-                faults.append(Fault(source.name, f"steps[{i}].text", f"{problem} (commune {commune.code})",
-                                    _line_of(source.node, ["steps", i, "text"])))
+                faults.append(
+                    Fault(
+                        source.name,
+                        f"steps[{i}].text",
+                        f"{problem} (commune {commune.code})",
+                        _line_of(source.node, ["steps", i, "text"]),
+                    )
+                )
         steps.append(text if text else FALLBACK_TEXT)
     m = source.model
     guide = Guide(
-        id=m.id, topic=m.topic, title=m.title, summary=m.summary,
-        keywords=tuple(k for k in m.keywords if k), source_name=m.source.name, source_url=m.source.url,
-        last_checked=m.last_checked, steps=tuple(steps),
+        id=m.id,
+        topic=m.topic,
+        title=m.title,
+        summary=m.summary,
+        keywords=tuple(k for k in m.keywords if k),
+        source_name=m.source.name,
+        source_url=m.source.url,
+        last_checked=m.last_checked,
+        steps=tuple(steps),
     )
     for i in range(guide.total):
         if utf16_len(step_message(guide, i + 1)) > TELEGRAM_MAX_TEXT:
-            faults.append(Fault(source.name, f"steps[{i}].text",
-                                f"step is longer than Telegram's {TELEGRAM_MAX_TEXT} characters",
-                                _line_of(source.node, ["steps", i, "text"])))
+            faults.append(
+                Fault(
+                    source.name,
+                    f"steps[{i}].text",
+                    f"step is longer than Telegram's {TELEGRAM_MAX_TEXT} characters",
+                    _line_of(source.node, ["steps", i, "text"]),
+                )
+            )
     return guide
 
 
@@ -456,8 +501,14 @@ def _load_topics(root: Path, guide_ids: set[str], faults: list[Fault]) -> tuple[
             if gid in guide_ids:
                 known.append(gid)
             else:
-                faults.append(Fault(name, f"topics[{i}].guides[{j}]", f"unknown guide {gid!r}",
-                                    _line_of(node, ["topics", i, "guides", j])))
+                faults.append(
+                    Fault(
+                        name,
+                        f"topics[{i}].guides[{j}]",
+                        f"unknown guide {gid!r}",
+                        _line_of(node, ["topics", i, "guides", j]),
+                    )
+                )
         topics.append(Topic(topic.id, topic.title, tuple(known)))
     return tuple(topics)
 
@@ -475,13 +526,20 @@ def _load_actions(root: Path, faults: list[Fault]) -> tuple[Action, ...]:
         return ()
     for i, action in enumerate(model.actions):
         if action.id not in ACTION_IDS:
-            faults.append(Fault(_rel(path, root), f"actions[{i}].id", f"unknown action {action.id!r}",
-                                _line_of(node, ["actions", i, "id"])))
+            faults.append(
+                Fault(
+                    _rel(path, root),
+                    f"actions[{i}].id",
+                    f"unknown action {action.id!r}",
+                    _line_of(node, ["actions", i, "id"]),
+                )
+            )
     return tuple(Action(a.id, a.title, tuple(a.keywords)) for a in model.actions if a.id in ACTION_IDS)
 
 
-def _load_strings(root: Path, env: jinja2.Environment, context: Mapping[str, Any],
-                  faults: list[Fault]) -> dict[str, jinja2.Template]:
+def _load_strings(
+    root: Path, env: jinja2.Environment, context: Mapping[str, Any], faults: list[Fault]
+) -> dict[str, jinja2.Template]:
     templates: dict[str, jinja2.Template] = {}
     for path in sorted((root / "strings").glob("*.yaml")):
         name = _rel(path, root)
@@ -502,7 +560,9 @@ def _load_strings(root: Path, env: jinja2.Environment, context: Mapping[str, Any
                 continue
             undeclared = meta.find_undeclared_variables(env.parse(text)) - set(context) - RUNTIME_VARIABLES
             if undeclared:
-                faults.append(Fault(name, str(key), f"unknown variable(s): {', '.join(sorted(undeclared))}", line))
+                faults.append(
+                    Fault(name, str(key), f"unknown variable(s): {', '.join(sorted(undeclared))}", line)
+                )
                 continue
             templates[str(key)] = template
     return templates
@@ -522,8 +582,9 @@ def load_content(root: Path, commune_code: str) -> Content:
         raise ContentError("no bot strings could be loaded from content/strings/")
     for fault in faults:
         log.error("content fault: %s", fault)
-    return Content(commune, guides, topics, actions, Strings(templates, commune.template_context()),
-                   tuple(faults))
+    return Content(
+        commune, guides, topics, actions, Strings(templates, commune.template_context()), tuple(faults)
+    )
 
 
 def check_content(root: Path) -> list[Fault]:
@@ -541,15 +602,29 @@ def check_content(root: Path) -> list[Fault]:
     in_topics = [gid for t in topics for gid in t.guide_ids]
     for gid, src in sources.items():
         if in_topics.count(gid) != 1:
-            faults.append(Fault(src.name, "topic", f"guide must be listed in exactly one topic of topics.yaml "
-                                f"(found {in_topics.count(gid)})", _line_of(src.node, ["topic"])))
+            faults.append(
+                Fault(
+                    src.name,
+                    "topic",
+                    f"guide must be listed in exactly one topic of topics.yaml "
+                    f"(found {in_topics.count(gid)})",
+                    _line_of(src.node, ["topic"]),
+                )
+            )
         topic = next((t for t in topics if t.id == src.model.topic), None)
         if topic is None or gid not in topic.guide_ids:
-            faults.append(Fault(src.name, "topic", f"topic {src.model.topic!r} does not list this guide",
-                                _line_of(src.node, ["topic"])))
+            faults.append(
+                Fault(
+                    src.name,
+                    "topic",
+                    f"topic {src.model.topic!r} does not list this guide",
+                    _line_of(src.node, ["topic"]),
+                )
+            )
         if src.model.last_checked > date.today():
-            faults.append(Fault(src.name, "last_checked", "date is in the future",
-                                _line_of(src.node, ["last_checked"])))
+            faults.append(
+                Fault(src.name, "last_checked", "date is in the future", _line_of(src.node, ["last_checked"]))
+            )
     _load_actions(root, faults)
     for commune in communes:
         for src in sources.values():

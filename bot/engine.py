@@ -32,8 +32,9 @@ def utc_now() -> datetime:
 class Engine:
     """Channel-agnostic: takes an `Inbound`, returns the `Outbound`s to send."""
 
-    def __init__(self, db: Database, services: Services, router: Router,
-                 caps: Mapping[str, ChannelCaps] | None = None) -> None:
+    def __init__(
+        self, db: Database, services: Services, router: Router, caps: Mapping[str, ChannelCaps] | None = None
+    ) -> None:
         self._db = db
         self._services = services
         self._router = router

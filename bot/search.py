@@ -11,6 +11,7 @@ score. Anything that scores below a floor is "not understood" rather than a wron
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -39,7 +40,7 @@ ABBREVIATIONS: dict[str, str] = {
 }  # fmt: skip
 
 # Filler phrases removed before single words, so "làm sao" goes but "bản sao", "căn cước" stay.
-FILLER_PHRASES = (
+FILLER_PHRASES: tuple[str, ...] = (
     "lam the nao", "nhu the nao", "the nao", "lam sao", "kieu gi", "cho hoi", "xin hoi", "hoi chut",
     "o dau", "bao gio", "duoc khong", "vui long", "xin chao", "cam on", "giup toi", "giup em", "giup minh",
     "chi giup", "anh chi", "cho toi", "cho em", "cho minh",
@@ -47,8 +48,8 @@ FILLER_PHRASES = (
 STOPWORDS = frozenset(
     "toi em anh chi minh co duoc khong o dau bang cach nhu va voi ma la thi muon hoi xin chao oi a nhe ad "
     "ve cua nay do di roi chua phai nhung cac nhieu mot hay thu vay ha ah u uh ok oke hello hi alo gi "
-    "nao".split()
-)
+    "nao".split()  # noqa: SIM905 - a word list reads better as one string
+)  # fmt: skip
 # Both lists are compared with `match_form` words, where y has become i.
 FILLER_PHRASES = tuple(p.replace("y", "i") for p in FILLER_PHRASES)
 STOPWORDS = frozenset(w.replace("y", "i") for w in STOPWORDS)
@@ -93,7 +94,7 @@ class _Doc:
 
 
 def _pairs(words: list[str]) -> Iterable[tuple[str, str]]:
-    return zip(words, words[1:], strict=False)
+    return itertools.pairwise(words)
 
 
 class SearchIndex:
@@ -110,7 +111,9 @@ class SearchIndex:
             }
             self._docs.append(self._make_doc(guide.id, fields))
         for action in content.actions:
-            self._docs.append(self._make_doc(action.id, {"title": [action.title], "keywords": list(action.keywords)}))
+            self._docs.append(
+                self._make_doc(action.id, {"title": [action.title], "keywords": list(action.keywords)})
+            )
         df: dict[str, int] = {}
         for doc in self._docs:
             for word in doc.field_of:
@@ -162,11 +165,18 @@ class SearchIndex:
         padded = f" {' '.join(best_words)} "
         hits: list[Hit] = []
         for doc in self._docs:
-            base = sum(
-                weight * max((sim * doc.field_of.get(w, 0.0) for w, sim in m), default=0.0)
-                for m, weight in zip(matches, weights, strict=True)
-            ) / total
-            paired = sum(1 for pair in query_pairs if pair in doc.pairs) / len(query_pairs) if query_pairs else base
+            base = (
+                sum(
+                    weight * max((sim * doc.field_of.get(w, 0.0) for w, sim in m), default=0.0)
+                    for m, weight in zip(matches, weights, strict=True)
+                )
+                / total
+            )
+            paired = (
+                sum(1 for pair in query_pairs if pair in doc.pairs) / len(query_pairs)
+                if query_pairs
+                else base
+            )
             covered = max((len(p.split()) for p in doc.phrases if f" {p} " in padded), default=0)
             score = 0.6 * base + 0.25 * paired + 0.15 * min(covered / len(best_words), 1.0)
             if score >= MIN_SCORE:

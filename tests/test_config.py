@@ -21,7 +21,9 @@ def test_every_setting_has_a_help_text() -> None:
     assert all(field.description for field in Settings.model_fields.values())
 
 
-def test_defaults_serve_the_sample_commune_without_anything_but_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_serve_the_sample_commune_without_anything_but_a_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")

@@ -51,9 +51,13 @@ def test_guides_follow_the_content_facts_checklist() -> None:
 
 def test_yaml_syntax_error_is_named_and_the_bot_still_serves_the_rest(content_copy: Path) -> None:
     broken = content_copy / "guides" / "pay-online.yaml"
-    broken.write_text(broken.read_text(encoding="utf-8").replace("steps:", "steps: [\n  oops", 1), encoding="utf-8")
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("steps:", "steps: [\n  oops", 1), encoding="utf-8"
+    )
     faults = check_content(content_copy)
-    assert any(f.file.endswith("pay-online.yaml") and "YAML syntax error" in f.message and f.line for f in faults)
+    assert any(
+        f.file.endswith("pay-online.yaml") and "YAML syntax error" in f.message and f.line for f in faults
+    )
     served = load_content(content_copy, "11242")
     assert "pay-online" not in served.guides
     assert len(served.guides) == len(GUIDE_IDS) - 1
@@ -76,7 +80,7 @@ def test_jinja_syntax_error_is_reported(content_copy: Path) -> None:
 
 def test_missing_source_and_date_duplicate_id_and_long_step(content_copy: Path) -> None:
     guides = content_copy / "guides"
-    text = (guides / "khai.yaml")
+    text = guides / "khai.yaml"
     src = (guides / "death-registration.yaml").read_text(encoding="utf-8")
     no_source = re.sub(r"(?ms)^source:.*?(?=^last_checked:)", "", src)
     no_source = re.sub(r"(?m)^last_checked:.*$", "", no_source)
@@ -84,8 +88,9 @@ def test_missing_source_and_date_duplicate_id_and_long_step(content_copy: Path) 
     text.write_text(src.replace("id: death-registration", "id: khai"), encoding="utf-8")
     long_src = (guides / "utility-bills.yaml").read_text(encoding="utf-8")
     long_step = "  - text: |\n      " + "Rất dài. " * 600 + "\n"
-    (guides / "utility-bills.yaml").write_text(long_src.replace("steps:\n", "steps:\n" + long_step, 1),
-                                               encoding="utf-8")
+    (guides / "utility-bills.yaml").write_text(
+        long_src.replace("steps:\n", "steps:\n" + long_step, 1), encoding="utf-8"
+    )
     faults = [str(f) for f in check_content(content_copy)]
     assert any("death-registration.yaml" in f and "source" in f and "Field required" in f for f in faults)
     assert any("death-registration.yaml" in f and "last_checked" in f for f in faults)
@@ -93,8 +98,9 @@ def test_missing_source_and_date_duplicate_id_and_long_step(content_copy: Path) 
     assert any("khai.yaml" in f and "topic" in f for f in faults)  # a guide no topic lists
 
 
-def test_guides_check_command_exit_codes(content_copy: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_guides_check_command_exit_codes(
+    content_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CONTENT_DIR", str(REPO_CONTENT_DIR))
     assert main(["guides", "check"]) == 0
     (content_copy / "guides" / "vneid-register.yaml").write_text("id: [", encoding="utf-8")

@@ -51,7 +51,9 @@ async def test_topic_guide_forward_back_done_and_rating(core: Core) -> None:
     [noted] = await h(event("text", text="Rất dễ hiểu " * 100))
     assert "góp ý" in noted.text
     async with core.db.transaction() as conn:
-        rows = await (await conn.execute("SELECT subject_id, stars, person, length(comment) FROM ratings")).fetchall()
+        rows = await (
+            await conn.execute("SELECT subject_id, stars, person, length(comment) FROM ratings")
+        ).fetchall()
     assert [tuple(r) for r in rows] == [("vneid-register", 4, "telegram:42", 500)]
 
 
@@ -74,8 +76,9 @@ async def test_same_update_twice_is_answered_once(core: Core) -> None:
         ("", "Nút này đã cũ"),
     ],
 )
-async def test_forged_or_unknown_buttons_get_an_explanation_and_the_menu(core: Core, data: str,
-                                                                          expected: str) -> None:
+async def test_forged_or_unknown_buttons_get_an_explanation_and_the_menu(
+    core: Core, data: str, expected: str
+) -> None:
     replies = await core.engine.handle(event("button", data=data, message_id="3"))
     assert expected.lower() in replies[0].text.lower()
     assert "🏠 Menu" in labels(replies[-1]) or "📘 Hướng dẫn theo chủ đề" in labels(replies[-1])
@@ -91,8 +94,14 @@ async def test_button_to_a_step_that_no_longer_exists_restarts_the_guide(core: C
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("x" * 5000, "dài quá"), ("   ", "bằng chữ"), ("😀🙏🎉", "bằng chữ"), ("xin chao", "chưa hiểu"),
-     ("123456", "OTP"), ("ma otp cua toi la 123456", "OTP")],
+    [
+        ("x" * 5000, "dài quá"),
+        ("   ", "bằng chữ"),
+        ("😀🙏🎉", "bằng chữ"),
+        ("xin chao", "chưa hiểu"),
+        ("123456", "OTP"),
+        ("ma otp cua toi la 123456", "OTP"),
+    ],
 )
 async def test_bad_or_odd_text(core: Core, text: str, expected: str) -> None:
     [reply] = await core.engine.handle(event("text", text=text))
@@ -145,8 +154,9 @@ async def test_text_only_channel_gets_a_numbered_menu_and_digits_press(core: Cor
     assert "chưa hiểu" in again.text  # out of range: treated as text, the menu is shown again
 
 
-async def test_a_failing_step_apologises_and_the_update_is_not_retried(core: Core,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_failing_step_apologises_and_the_update_is_not_retried(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(query: str, limit: int = 3) -> list[object]:
         raise RuntimeError("index broken")
 

@@ -51,8 +51,21 @@ def test_best_match(index: SearchIndex, query: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["xin chao", "hello", "cam on", "ok", "thoi tiet hom nay the nao", "dm may", "bot ngu qua",
-              "asdfgh", "😀😀", "", "   ", "123456"],
+    "query",
+    [
+        "xin chao",
+        "hello",
+        "cam on",
+        "ok",
+        "thoi tiet hom nay the nao",
+        "dm may",
+        "bot ngu qua",
+        "asdfgh",
+        "😀😀",
+        "",
+        "   ",
+        "123456",
+    ],
 )
 def test_off_topic_finds_nothing(index: SearchIndex, query: str) -> None:
     assert index.search(query) == []

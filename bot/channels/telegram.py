@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -21,6 +24,10 @@ from bot.messages import Inbound, Outbound
 
 log = logging.getLogger(__name__)
 
+# Opt in to PTB 23's timedelta durations now: without it every 429 logs a deprecation warning
+# (PTB reads the variable at each call, so setting it here is enough).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 CHANNEL = "telegram"
 COMMANDS = [
     BotCommand("start", "Bắt đầu"),
@@ -28,6 +35,8 @@ COMMANDS = [
     BotCommand("help", "Cách dùng"),
 ]
 SEND_ATTEMPTS = 3
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +61,39 @@ def to_inbound(update: Update) -> Inbound | None:
         message = query.message
         if message is None or message.chat.type != ChatType.PRIVATE:
             return None
-        return Inbound(CHANNEL, str(message.chat.id), uid, "button", data=query.data or "",
-                       message_id=str(message.message_id))
+        return Inbound(
+            CHANNEL,
+            str(message.chat.id),
+            uid,
+            "button",
+            data=query.data or "",
+            message_id=str(message.message_id),
+        )
     message = update.message
     if message is None or message.chat.type != ChatType.PRIVATE:
         return None
     chat = str(message.chat.id)
     text = message.text
     if text is None:
-        kind = next((k for k in ("voice", "audio", "sticker", "photo", "video", "document", "location",
-                                 "contact", "video_note", "animation") if getattr(message, k, None)), "other")
+        kind = next(
+            (
+                k
+                for k in (
+                    "voice",
+                    "audio",
+                    "sticker",
+                    "photo",
+                    "video",
+                    "document",
+                    "location",
+                    "contact",
+                    "video_note",
+                    "animation",
+                )
+                if getattr(message, k, None)
+            ),
+            "other",
+        )
         return Inbound(CHANNEL, chat, uid, "unsupported", media=kind)
     if text.startswith("/") and len(text) > 1:
         head, _, payload = text[1:].partition(" ")
@@ -111,8 +143,11 @@ class TelegramChannel:
         o = self._options
         if o.webhook_url:
             await updater.start_webhook(
-                listen=o.webhook_listen, port=o.webhook_port, url_path="telegram",
-                webhook_url=o.webhook_url, secret_token=o.webhook_secret,
+                listen=o.webhook_listen,
+                port=o.webhook_port,
+                url_path="telegram",
+                webhook_url=o.webhook_url,
+                secret_token=o.webhook_secret,
                 allowed_updates=["message", "callback_query"],
             )
         else:
@@ -134,21 +169,31 @@ class TelegramChannel:
         if inbound is None:
             return
         replies = await self._engine.handle(inbound)
+        delivery = self.deliver(int(inbound.chat_id), replies, inbound.message_id)
         query = update.callback_query
-        if query is not None:
-            toast = next((r.toast for r in replies if r.toast), None)
-            await self._call(query.answer, toast)
-        await self.deliver(int(inbound.chat_id), replies, inbound.message_id)
+        if query is None:
+            await delivery
+            return
+        # Stop the button's spinner while the reply is being sent, not after.
+        toast = next((r.toast for r in replies if r.toast), None)
+        await asyncio.gather(self._call(query.answer, toast), delivery)
 
-    async def deliver(self, chat_id: int, replies: list[Outbound], edit_message_id: str | None = None) -> None:
+    async def deliver(
+        self, chat_id: int, replies: list[Outbound], edit_message_id: str | None = None
+    ) -> None:
         """Send replies in order; the first one marked `edit` replaces the pressed message."""
         bot = self.application.bot
         for reply in replies:
             if reply.edit and edit_message_id is not None:
                 target, edit_message_id = int(edit_message_id), None
                 try:
-                    await self._call(bot.edit_message_text, reply.text, chat_id=chat_id,
-                                     message_id=target, reply_markup=markup(reply))
+                    await self._call(
+                        bot.edit_message_text,
+                        reply.text,
+                        chat_id=chat_id,
+                        message_id=target,
+                        reply_markup=markup(reply),
+                    )
                     continue
                 except BadRequest as exc:
                     if "not modified" in exc.message:  # a double tap: the message already shows this
@@ -162,28 +207,47 @@ class TelegramChannel:
         if attachment is None:
             return await self._call(bot.send_message, chat_id, reply.text, reply_markup=markup(reply))
         if attachment.is_image:
-            return await self._call(bot.send_photo, chat_id, attachment.content, caption=reply.text[:1024],
-                                    reply_markup=markup(reply), filename=attachment.name)
-        return await self._call(bot.send_document, chat_id, attachment.content, caption=reply.text[:1024],
-                                reply_markup=markup(reply), filename=attachment.name)
+            return await self._call(
+                bot.send_photo,
+                chat_id,
+                attachment.content,
+                caption=reply.text[:1024],
+                reply_markup=markup(reply),
+                filename=attachment.name,
+            )
+        return await self._call(
+            bot.send_document,
+            chat_id,
+            attachment.content,
+            caption=reply.text[:1024],
+            reply_markup=markup(reply),
+            filename=attachment.name,
+        )
 
-    async def _call(self, method, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def _call(self, method: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
         """Call a Bot method, retrying transient network failures; other errors propagate."""
-        for attempt in range(1, SEND_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 return await method(*args, **kwargs)
             except RetryAfter:
                 raise  # the rate limiter already waited and retried
             except (TimedOut, NetworkError) as exc:
+                # BadRequest and friends are NetworkError subclasses too, but retrying cannot fix them.
                 if isinstance(exc, BadRequest) or attempt == SEND_ATTEMPTS:
                     raise
-                log.warning("telegram %s failed (%s), retry %d", getattr(method, "__name__", "call"),
-                            exc.__class__.__name__, attempt)
+                log.warning(
+                    "telegram %s failed (%s), retry %d",
+                    getattr(method, "__name__", "call"),
+                    exc.__class__.__name__,
+                    attempt,
+                )
                 await asyncio.sleep(self._options.retry_delay * 2 ** (attempt - 1))
-        return None
+                attempt += 1
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Last resort: log with the update id only (no text, no person)."""
         uid = update.update_id if isinstance(update, Update) else None
-        log.error("telegram update %s failed: %r", uid, context.error.__class__.__name__,
-                  exc_info=context.error)
+        log.error(
+            "telegram update %s failed: %r", uid, context.error.__class__.__name__, exc_info=context.error
+        )

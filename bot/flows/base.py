@@ -103,8 +103,11 @@ class Router:
         return register
 
     def include(self, other: Router) -> None:
-        for mine, theirs in ((self.commands, other.commands), (self.buttons, other.buttons),
-                             (self.awaiting, other.awaiting)):
+        for mine, theirs in (
+            (self.commands, other.commands),
+            (self.buttons, other.buttons),
+            (self.awaiting, other.awaiting),
+        ):
             clash = set(mine) & set(theirs)
             if clash:
                 raise ValueError(f"routes registered twice: {sorted(clash)}")
@@ -120,4 +123,4 @@ def button(label: str, data: str) -> Button:
 
 def rows(*buttons: Button, width: int = 1) -> tuple[tuple[Button, ...], ...]:
     """Lay buttons out `width` to a row (one per row by default: big targets for cheap phones)."""
-    return tuple(tuple(buttons[i:i + width]) for i in range(0, len(buttons), width))
+    return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))

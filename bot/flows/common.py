@@ -7,7 +7,7 @@ from bot.messages import Button, Outbound
 
 
 def resume_button(turn: Turn) -> Button | None:
-    """"▶ Tiếp tục: <guide> (Bước k/n)" when the person left a guide half-way."""
+    """ "▶ Tiếp tục: <guide> (Bước k/n)" when the person left a guide half-way."""
     guide = turn.content.guides.get(str(turn.state.get("guide", "")))
     step = turn.state.get("step")
     if guide is None or not isinstance(step, int) or not 1 <= step <= guide.total:

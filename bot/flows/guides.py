@@ -34,8 +34,9 @@ async def open_guide(turn: Turn, guide_id: str, *, step: int, source: str, edit:
     """Show one step of a guide and remember where the person is."""
     guide = turn.content.guides[guide_id]
     if step == 1 and source != "nav":
-        await guide_views.record(turn.conn, guide_id=guide.id, channel=turn.inbound.channel,
-                                 source=source, now=turn.now)
+        await guide_views.record(
+            turn.conn, guide_id=guide.id, channel=turn.inbound.channel, source=source, now=turn.now
+        )
     reply = Outbound(step_message(guide, step), step_buttons(turn, guide, step), edit=edit)
     return Answer([reply], {"guide": guide.id, "step": step})
 
@@ -96,8 +97,9 @@ async def rate(turn: Turn) -> Answer:
     if guide is None or args[1] not in {"1", "2", "3", "4", "5"}:
         return menu_answer(turn, turn.t("stale_button"))
     stars = int(args[1])
-    rating_id = await ratings.rate(turn.conn, subject_kind="guide", subject_id=guide.id,
-                                   person=turn.person, stars=stars, now=turn.now)
+    rating_id = await ratings.rate(
+        turn.conn, subject_kind="guide", subject_id=guide.id, person=turn.person, stars=stars, now=turn.now
+    )
     reply = Outbound(turn.t("rate_thanks", stars=stars), (menu_row(turn),), edit=True, toast="✅")
     return Answer([reply], {"await": "rating_comment", "rating": rating_id})
 

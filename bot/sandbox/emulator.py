@@ -29,7 +29,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -53,8 +53,17 @@ MediaKind = Literal["voice", "sticker", "photo", "document", "location"]
 _MEDIA_KINDS: frozenset[str] = frozenset({"voice", "sticker", "photo", "document", "location"})
 _CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-        "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
     }
 )
 _NOT_MODIFIED = (
@@ -301,9 +310,21 @@ def _u16(text: str) -> int:
 # --------------------------------------------------------------------------------------------------
 
 _HTML_TAGS = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler",
-    "span": "spoiler", "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
     "tg-emoji": "custom_emoji",
 }
 _TAG_NAME_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
@@ -494,6 +515,8 @@ class BotApiEmulator:
         self._pending: list[_Pending] = []
         self._inbox = _Signal()  # new update, new getUpdates call, webhook change or stop
         self._stopping = asyncio.Event()
+        self._busy = 0  # requests being handled; stop() lets them answer before closing sockets
+        self._idle = _Signal()
         self._update_ids = itertools.count(100_000_001)
         self._callback_ids = itertools.count(4_000_000_000_000_001)
         self._file_ids = itertools.count(1)
@@ -568,6 +591,15 @@ class BotApiEmulator:
         self._server = tornado.httpserver.HTTPServer(app)
         self._server.add_sockets(sockets)
 
+    @contextlib.contextmanager
+    def _serving(self) -> Iterator[None]:
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            self._idle.notify()
+
     async def stop(self) -> None:
         """Release long polls, stop webhook delivery, close the server and the HTTP client."""
         self._stopping.set()
@@ -575,13 +607,17 @@ class BotApiEmulator:
         for signal in self._signals.values():
             signal.notify()
         await self._cancel_webhook_task()
-        if self._server is not None:
-            self._server.stop()
-            await self._server.close_all_connections()
-            self._server = None
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2.0
+        while self._busy and loop.time() < deadline:
+            await _wait_any([self._idle.event], deadline - loop.time())
+        server, self._server = self._server, None  # detach first: stop() may be called concurrently
+        if server is not None:
+            server.stop()
+            await server.close_all_connections()
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     # ---------------------------------------------------------------------------------- user side
 
@@ -639,25 +675,61 @@ class BotApiEmulator:
         extra: dict[str, Any]
         label: str
         if kind == "voice":
-            extra = {"voice": {"file_id": file_id, "file_unique_id": unique, "duration": 4,
-                               "mime_type": "audio/ogg", "file_size": 6_200}}
+            extra = {
+                "voice": {
+                    "file_id": file_id,
+                    "file_unique_id": unique,
+                    "duration": 4,
+                    "mime_type": "audio/ogg",
+                    "file_size": 6_200,
+                }
+            }
             label = "🎤 (ghi âm)"
         elif kind == "sticker":
-            extra = {"sticker": {"file_id": file_id, "file_unique_id": unique, "type": "regular",
-                                 "width": 512, "height": 512, "is_animated": False, "is_video": False,
-                                 "emoji": "👍", "file_size": 14_000}}
+            extra = {
+                "sticker": {
+                    "file_id": file_id,
+                    "file_unique_id": unique,
+                    "type": "regular",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "emoji": "👍",
+                    "file_size": 14_000,
+                }
+            }
             label = "👍 (nhãn dán)"
         elif kind == "photo":
-            extra = {"photo": [
-                {"file_id": file_id + "-s", "file_unique_id": unique + "s", "width": 90, "height": 120,
-                 "file_size": 1_500},
-                {"file_id": file_id, "file_unique_id": unique, "width": 960, "height": 1280,
-                 "file_size": 98_000},
-            ]}
+            extra = {
+                "photo": [
+                    {
+                        "file_id": file_id + "-s",
+                        "file_unique_id": unique + "s",
+                        "width": 90,
+                        "height": 120,
+                        "file_size": 1_500,
+                    },
+                    {
+                        "file_id": file_id,
+                        "file_unique_id": unique,
+                        "width": 960,
+                        "height": 1280,
+                        "file_size": 98_000,
+                    },
+                ]
+            }
             label = "🖼️ (ảnh)"
         elif kind == "document":
-            extra = {"document": {"file_id": file_id, "file_unique_id": unique, "file_name": "giay_to.pdf",
-                                  "mime_type": "application/pdf", "file_size": 120_000}}
+            extra = {
+                "document": {
+                    "file_id": file_id,
+                    "file_unique_id": unique,
+                    "file_name": "giay_to.pdf",
+                    "mime_type": "application/pdf",
+                    "file_size": 120_000,
+                }
+            }
             label = "📎 giay_to.pdf"
         else:
             extra = {"location": {"latitude": 21.0285, "longitude": 105.8542}}
@@ -836,10 +908,20 @@ class BotApiEmulator:
         if msg.kind == "photo":
             small_w, small_h = max(1, msg.width // 10), max(1, msg.height // 10)
             data["photo"] = [
-                {"file_id": f"{msg.file_id}-s", "file_unique_id": unique + "s", "width": small_w,
-                 "height": small_h, "file_size": max(1, size // 20)},
-                {"file_id": msg.file_id, "file_unique_id": unique, "width": msg.width, "height": msg.height,
-                 "file_size": size},
+                {
+                    "file_id": f"{msg.file_id}-s",
+                    "file_unique_id": unique + "s",
+                    "width": small_w,
+                    "height": small_h,
+                    "file_size": max(1, size // 20),
+                },
+                {
+                    "file_id": msg.file_id,
+                    "file_unique_id": unique,
+                    "width": msg.width,
+                    "height": msg.height,
+                    "file_size": size,
+                },
             ]
         elif msg.kind == "document":
             data["document"] = {"file_id": msg.file_id, "file_unique_id": unique, "file_size": size}
@@ -1069,13 +1151,13 @@ class BotApiEmulator:
             self._pending = self._pending[-keep:] if keep else []
             return
         self._pending = [
-            p for p in self._pending
-            if p.update["update_id"] >= offset or (p.forced and not p.delivered)
+            p for p in self._pending if p.update["update_id"] >= offset or (p.forced and not p.delivered)
         ]
 
     def _take(self, offset: int | None, limit: int) -> list[dict[str, Any]]:
         chosen = [
-            p for p in self._pending
+            p
+            for p in self._pending
             if offset is None or offset < 0 or p.update["update_id"] >= offset or not p.delivered
         ]
         chosen.sort(key=lambda p: p.update["update_id"])  # PTB confirms with last id + 1
@@ -1166,9 +1248,9 @@ class BotApiEmulator:
                 await _wait_any([event, self._stopping], MAX_USER_WAIT)
                 continue
             entry = self._pending[0]
-            await self._deliver(entry.update)
-            if entry in self._pending:
-                self._pending.remove(entry)
+            delivered = await self._deliver(entry.update)
+            if delivered or not self._stopping.is_set():  # given up after retries: drop, as Telegram does
+                self._pending = [p for p in self._pending if p is not entry]
 
     async def _deliver(self, update: dict[str, Any]) -> bool:
         client, url = self._client, self.webhook_url
@@ -1229,9 +1311,15 @@ class BotApiEmulator:
         self._commands.pop(self._commands_key(params), None)
         return True
 
-    def _new_message(self, chat: _Chat, kind: Literal["text", "photo", "document"], text: str | None,
-                     entities: list[dict[str, Any]], markup: dict[str, Any] | None,
-                     buttons: list[list[tuple[str, str]]]) -> _Msg:
+    def _new_message(
+        self,
+        chat: _Chat,
+        kind: Literal["text", "photo", "document"],
+        text: str | None,
+        entities: list[dict[str, Any]],
+        markup: dict[str, Any] | None,
+        buttons: list[list[tuple[str, str]]],
+    ) -> _Msg:
         msg = _Msg(chat.take_message_id(), kind, int(time.time()), text, entities, markup, buttons)
         chat.messages[msg.message_id] = msg
         return msg
@@ -1244,9 +1332,16 @@ class BotApiEmulator:
         self._record(chat, "send", "sendMessage", msg.message_id, text, buttons)
         return self._message_json(chat, msg)
 
-    def _apply_edit(self, chat: _Chat, msg: _Msg, method: str, text: str | None,
-                    entities: list[dict[str, Any]], markup: dict[str, Any] | None,
-                    buttons: list[list[tuple[str, str]]]) -> Any:
+    def _apply_edit(
+        self,
+        chat: _Chat,
+        msg: _Msg,
+        method: str,
+        text: str | None,
+        entities: list[dict[str, Any]],
+        markup: dict[str, Any] | None,
+        buttons: list[list[tuple[str, str]]],
+    ) -> Any:
         if (text, entities, buttons) == (msg.text, msg.entities, msg.buttons) and json.dumps(
             markup, sort_keys=True
         ) == json.dumps(msg.markup, sort_keys=True):
@@ -1320,6 +1415,8 @@ class BotApiEmulator:
             else:
                 raise _bad("wrong file identifier/HTTP URL specified")
         name, data, mime = upload
+        if not data:
+            return None  # an empty upload counts as no file, like a missing one
         return _StoredFile(data, name or None, mime or None)
 
     async def _send_file(self, params: _Params, kind: Literal["photo", "document"], method: str) -> Any:
@@ -1436,13 +1533,14 @@ class _BotHandler(_EmulatorHandler):
         if token != self.emulator.token:
             self.write_json(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
-        try:
-            status, body = await self.emulator.call(method, self._params(), self.closed)
-        except Exception as exc:
-            _LOG.exception("emulator failed handling %s", method)
-            status = 500
-            body = {"ok": False, "error_code": 500, "description": f"Internal Server Error: {exc}"}
-        self.write_json(status, body)
+        with self.emulator._serving():
+            try:
+                status, body = await self.emulator.call(method, self._params(), self.closed)
+            except Exception as exc:
+                _LOG.exception("emulator failed handling %s", method)
+                status = 500
+                body = {"ok": False, "error_code": 500, "description": f"Internal Server Error: {exc}"}
+            self.write_json(status, body)
 
 
 class _UserPostHandler(_EmulatorHandler):
@@ -1486,8 +1584,9 @@ class _UserMessagesHandler(_EmulatorHandler):
         except ValueError:
             self.write_json(400, {"ok": False, "description": "after must be int, wait a number"})
             return
-        view = await self.emulator._user_messages(int(chat_id_text), after, wait, self.closed)
-        self.write_json(200, view)
+        with self.emulator._serving():
+            view = await self.emulator._user_messages(int(chat_id_text), after, wait, self.closed)
+            self.write_json(200, view)
 
 
 class _UserFileHandler(_EmulatorHandler):

@@ -116,4 +116,3 @@ class User:
 
     def screen(self) -> list[SentMessage]:
         return self.emulator.messages(self.chat_id)
-

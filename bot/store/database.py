@@ -32,7 +32,7 @@ def sqlite_path_from_url(url: str, *, cwd: Path | None = None) -> Path | None:
     prefix = "sqlite:///"
     if not url.startswith(prefix):
         raise DatabaseUrlError(f"DATABASE_URL must start with {prefix!r} (got a different scheme)")
-    rest = url[len(prefix):].split("?", 1)[0]
+    rest = url[len(prefix) :].split("?", 1)[0]
     if rest in ("", ":memory:"):
         return None
     path = Path(rest)

@@ -12,10 +12,10 @@ State = dict[str, Any]
 
 
 async def load(conn: Conn, channel: str, chat_id: str) -> State:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT state FROM sessions WHERE channel = ? AND chat_id = ?", (channel, chat_id)
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
+    row = next(iter(rows), None)
     if row is None:
         return {}
     try:
@@ -28,6 +28,7 @@ async def load(conn: Conn, channel: str, chat_id: str) -> State:
 async def save(conn: Conn, channel: str, chat_id: str, state: State, now: datetime) -> None:
     await conn.execute(
         "INSERT INTO sessions (channel, chat_id, state, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (channel, chat_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        " ON CONFLICT (channel, chat_id)"
+        " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
         (channel, chat_id, json.dumps(state, ensure_ascii=False), now.isoformat(timespec="seconds")),
     )

@@ -15,9 +15,7 @@ async def claim(conn: Conn, channel: str, update_id: str, now: datetime) -> bool
         "INSERT OR IGNORE INTO processed_updates (channel, update_id, processed_at) VALUES (?, ?, ?)",
         (channel, update_id, now.isoformat(timespec="seconds")),
     )
-    claimed = cursor.rowcount == 1
-    await cursor.close()
-    return claimed
+    return cursor.rowcount == 1  # read from the cursor object; no further round trip to the db thread
 
 
 async def prune(conn: Conn, now: datetime) -> int:

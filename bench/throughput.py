@@ -1,0 +1,152 @@
+"""Throughput: updates/second through emulator → bot → SQLite → emulator, against a bare PTB echo bot.
+
+5,000 updates from 200 simulated citizens (a mix of /start, guide navigation and free-text search),
+each citizen waiting for the reply before its next update (closed loop), all in one process and on
+the same emulator as a bare python-telegram-bot echo bot run just before. Prints both rates and the
+ratio; the aim is ours ≥ 0.5 × echo. Run: `make bench` or `.venv/bin/python bench/throughput.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import build_core
+from bot.channels.telegram import TelegramChannel, TelegramOptions
+from bot.config import Settings
+from bot.sandbox.emulator import BotApiEmulator
+
+QUESTIONS = [
+    "lam sao dang ky vneid",
+    "khai sinh cho con",
+    "nộp phí online kiểu gì",
+    "quen mk vneid",
+    "tra cuu ho so",
+    "dk tk dinh danh muc 2",
+    "tien dien",
+    "xin chao",
+]
+GUIDES = ["vneid-register", "dvc-login", "birth-registration", "pay-online", "track-result"]
+
+
+async def _wait_reply(emu: BotApiEmulator, chat: int, mark: int) -> None:
+    await emu.wait_actions(chat, mark, count=1, quiet=0, timeout=30)
+
+
+async def citizen_ours(emu: BotApiEmulator, chat: int, updates: int, rng: random.Random) -> None:
+    """A citizen: /start, open a guide by deep link, step through it, ask questions, repeat."""
+    sent = 0
+    while sent < updates:
+        plan: list[tuple[str, str]] = [("text", "/start"), ("text", f"/start guide-{rng.choice(GUIDES)}")]
+        plan += [("next", "")] * rng.randint(2, 4) + [("prev", ""), ("text", rng.choice(QUESTIONS))]
+        for kind, value in plan:
+            if sent >= updates:
+                return
+            mark = emu.last_seq(chat)
+            if kind == "text":
+                emu.send_text(chat, value)
+            else:
+                last = emu.messages(chat)[-1]
+                wanted = "Tiếp ▶" if kind == "next" else "◀ Trước"
+                data = next((d for row in last.buttons for label, d in row if label == wanted), None)
+                if data is None:
+                    emu.send_text(chat, "/menu")
+                else:
+                    emu.press(chat, last.message_id, data)
+            await _wait_reply(emu, chat, mark)
+            sent += 1
+
+
+async def citizen_echo(emu: BotApiEmulator, chat: int, updates: int, rng: random.Random) -> None:
+    for _ in range(updates):
+        mark = emu.last_seq(chat)
+        emu.send_text(chat, rng.choice(QUESTIONS))
+        await _wait_reply(emu, chat, mark)
+
+
+async def drive(emu: BotApiEmulator, citizen: object, users: int, total: int, seed: int) -> float:
+    per_user = [total // users + (1 if i < total % users else 0) for i in range(users)]
+    rng = random.Random(seed)
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(
+            citizen(emu, 10_000 + i, n, random.Random(rng.random()))  # type: ignore[operator]
+            for i, n in enumerate(per_user)
+        )
+    )
+    return total / (time.perf_counter() - start)
+
+
+async def run_echo(emu: BotApiEmulator, users: int, total: int, seed: int) -> float:
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(update.effective_message.text or "")
+
+    app = ApplicationBuilder().token(emu.token).base_url(emu.base_url).build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        return await drive(emu, citizen_echo, users, total, seed)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
+async def run_ours(emu: BotApiEmulator, users: int, total: int, seed: int, db_dir: Path) -> float:
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{db_dir}/bench.db")  # type: ignore[call-arg]
+    core = await build_core(settings)
+    channel = TelegramChannel(
+        core.engine,
+        TelegramOptions(token=emu.token, base_url=emu.base_url, poll_timeout=1, overall_max_rate=0),
+    )
+    await channel.start()
+    try:
+        return await drive(emu, citizen_ours, users, total, seed)
+    finally:
+        await channel.stop()
+        await core.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--updates", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        emu = BotApiEmulator()
+        await emu.start()
+        try:
+            echo = await run_echo(emu, args.users, args.updates, args.seed)
+        finally:
+            await emu.stop()
+        emu = BotApiEmulator()
+        await emu.start()
+        try:
+            ours = await run_ours(emu, args.users, args.updates, args.seed, Path(tmp))
+        finally:
+            await emu.stop()
+    print(f"updates: {args.updates} from {args.users} citizens")
+    print(f"bare PTB echo bot : {echo:8.1f} updates/s")
+    print(f"DVC Assistant     : {ours:8.1f} updates/s")
+    print(f"ratio             : {ours / echo:8.2f} (aim ≥ 0.50)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,242 @@
+"""End to end: the real python-telegram-bot Application, over HTTP, against the local Bot API emulator."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.app import Core, build_core
+from bot.channels.telegram import TelegramChannel, TelegramOptions
+from bot.config import Settings
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.pilot import User
+from tests.conftest import Clock
+
+MENU = ["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã"]
+
+
+def options(emulator: BotApiEmulator, **extra: object) -> TelegramOptions:
+    return TelegramOptions(
+        token=emulator.token,
+        base_url=emulator.base_url,
+        poll_timeout=1,
+        overall_max_rate=0,
+        retry_delay=0.01,
+        **extra,
+    )  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    emu = BotApiEmulator()
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+@pytest.fixture
+async def channel(emulator: BotApiEmulator, core: Core) -> AsyncIterator[TelegramChannel]:
+    channel = TelegramChannel(core.engine, options(emulator))
+    await channel.start()
+    try:
+        yield channel
+    finally:
+        await channel.stop()
+
+
+@pytest.fixture
+def user(emulator: BotApiEmulator, channel: TelegramChannel) -> User:
+    return User(emulator, chat_id=1001)
+
+
+async def test_start_shows_welcome_menu_and_commands_are_registered(
+    user: User, emulator: BotApiEmulator
+) -> None:
+    await user.send("/start")
+    reply = await user.reply()
+    assert "Xã Nguyễn Lương Bằng" in reply.text
+    assert reply.labels == MENU
+    assert [c["command"] for c in emulator.commands] == ["start", "menu", "help"]
+    await user.send("/menu")
+    assert (await user.reply()).labels == MENU
+    await user.send("/help")
+    help_reply = await user.reply()
+    assert "Cách dùng" in help_reply.text and help_reply.labels == MENU
+
+
+async def test_walk_a_guide_forward_and_back_edited_in_place_then_rate(
+    user: User, core: Core, emulator: BotApiEmulator
+) -> None:
+    await user.send("/start")
+    await user.reply()
+    await user.press("📘 Hướng dẫn theo chủ đề")
+    topics = await user.reply()
+    assert topics.kind == "edit"
+    await user.press("🪪 VNeID – tài khoản định danh")
+    await user.reply()
+    await user.press("Cài VNeID và đăng ký tài khoản")
+    step1 = await user.reply()
+    assert "Bước 1/8" in step1.text and step1.kind == "edit"
+    await user.press("Tiếp ▶")
+    step2 = await user.reply()
+    assert "Bước 2/8" in step2.text and step2.message_id == step1.message_id
+    await user.press("Tiếp ▶")
+    assert "Bước 3/8" in (await user.reply()).text
+    await user.press("◀ Trước")
+    assert "Bước 2/8" in (await user.reply()).text
+    assert len(user.screen()) == 1  # one message, edited in place: no flood
+    await user.press("✅ Xong")
+    ask = await user.reply()
+    assert "Hướng dẫn có giúp được anh/chị không?" in ask.text
+    assert ask.buttons[0] == ["⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
+    await user.press("5 ⭐")
+    assert "5★" in (await user.reply()).text
+    assert emulator.callback_answers, "button presses are answered so the spinner stops"
+    async with core.db.transaction() as conn:
+        rows = await (await conn.execute("SELECT subject_id, stars FROM ratings")).fetchall()
+    assert [tuple(r) for r in rows] == [("vneid-register", 5)]
+
+
+async def test_deep_link_opens_the_guide(user: User) -> None:
+    await user.send("/start guide-vneid-register")
+    reply = await user.reply()
+    assert reply.text.startswith("📘 Cài VNeID và đăng ký tài khoản\nBước 1/8")
+    await user.send("/start guide-does-not-exist")
+    assert "không tìm thấy" in (await user.reply()).text.lower()
+
+
+@pytest.mark.parametrize(
+    ("question", "guide_title"),
+    [("lam sao dang ky vneid", "Cài VNeID và đăng ký tài khoản"), ("nộp phí online kiểu gì", None)],
+)
+async def test_free_text_question_offers_guides(
+    user: User, core: Core, question: str, guide_title: str | None
+) -> None:
+    await user.send(question)
+    reply = await user.reply()
+    expected = guide_title or core.services.content.guides["pay-online"].title
+    assert reply.labels[0] == expected
+    await user.press(expected)
+    assert "Bước 1/" in (await user.reply()).text
+
+
+async def test_off_topic_gets_menu_and_contact(user: User) -> None:
+    await user.send("xin chao")
+    reply = await user.reply()
+    assert "chưa hiểu" in reply.text and "0225" in reply.text and reply.labels == MENU
+
+
+@pytest.mark.parametrize("kind", ["voice", "sticker", "photo", "document"])
+async def test_unsupported_messages_get_a_polite_explanation(user: User, kind: str) -> None:
+    await user.send_media(kind)
+    reply = await user.reply()
+    assert "chỉ đọc được chữ và nút bấm" in reply.text and reply.labels == MENU
+
+
+async def test_help_and_contact_show_the_office(user: User) -> None:
+    await user.send("/start")
+    await user.reply()
+    await user.press("☎️ Liên hệ xã")
+    contact = await user.reply()
+    assert "Địa chỉ" in contact.text and "Giờ làm việc" in contact.text and "0225" in contact.text
+    await user.press("🙋 Nhờ hỗ trợ")
+    assert "0225" in (await user.reply()).text
+
+
+async def test_forged_and_stale_buttons(user: User, emulator: BotApiEmulator) -> None:
+    await user.send("/start")
+    await user.reply()
+    await user.press_data("r:vneid-register:99")
+    assert "Nút này đã cũ" in (await user.reply()).text
+    await user.press_data("g:vneid-register:40")
+    replies = await user.replies(count=2)
+    assert "không còn" in replies[0].text and "Bước 1/8" in replies[1].text
+    await user.press_data("x" * 64)
+    assert "Nút này đã cũ" in (await user.reply()).text
+
+
+async def test_same_update_delivered_twice_is_answered_once(user: User, emulator: BotApiEmulator) -> None:
+    await user.send("/start")
+    await user.reply()
+    update = emulator.send_text(user.chat_id, "/help")
+    emulator.redeliver(update)
+    await user.send("/menu")  # a later update proves both earlier ones were handled
+    replies = await user.replies(count=1)
+    texts = [a.text or "" for a in emulator.actions(user.chat_id) if a.kind == "send"]
+    assert sum("Cách dùng" in t for t in texts) == 1
+    assert replies
+
+
+async def test_restart_in_the_middle_of_a_guide(
+    emulator: BotApiEmulator, settings: Settings, clock: Clock
+) -> None:
+    core = await build_core(settings, clock=clock)
+    channel = TelegramChannel(core.engine, options(emulator))
+    await channel.start()
+    user = User(emulator, chat_id=2002)
+    await user.send("/start guide-dvc-login")
+    await user.reply()
+    await user.press("Tiếp ▶")
+    assert "Bước 2/" in (await user.reply()).text
+    await channel.stop()
+    await core.close()
+
+    core = await build_core(settings, clock=clock)
+    channel = TelegramChannel(core.engine, options(emulator))
+    await channel.start()
+    try:
+        await user.press("Tiếp ▶")  # the old message's button still works
+        assert "Bước 3/" in (await user.reply()).text
+        await user.send("/start")
+        menu = await user.reply()
+        assert menu.labels[0].startswith("▶ Tiếp tục: ") and "Bước 3/" in menu.labels[0]
+        await user.press(menu.labels[0])
+        assert "Bước 3/" in (await user.reply()).text
+    finally:
+        await channel.stop()
+        await core.close()
+
+
+async def test_a_429_from_telegram_is_waited_out_and_retried(user: User, emulator: BotApiEmulator) -> None:
+    emulator.inject_error("sendMessage", status=429, retry_after=1)
+    await user.send("/start")
+    reply = await user.reply()
+    assert reply.labels == MENU
+
+
+async def test_long_text_gets_a_short_answer(user: User) -> None:
+    await user.send("a" * 4096)
+    assert "dài quá" in (await user.reply()).text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_webhook_mode_with_secret(emulator: BotApiEmulator, core: Core) -> None:
+    port = _free_port()
+    channel = TelegramChannel(
+        core.engine,
+        options(
+            emulator,
+            webhook_url=f"http://127.0.0.1:{port}/telegram",
+            webhook_secret="s3cret-token",
+            webhook_listen="127.0.0.1",
+            webhook_port=port,
+        ),
+    )
+    await channel.start()
+    try:
+        assert emulator.webhook_url == f"http://127.0.0.1:{port}/telegram"
+        assert emulator.webhook_secret == "s3cret-token"
+        user = User(emulator, chat_id=3003)
+        await user.send("/start")
+        assert (await user.reply()).labels == MENU
+    finally:
+        await channel.stop()
