@@ -48,7 +48,7 @@ FILLER_PHRASES: tuple[str, ...] = (
 STOPWORDS = frozenset(
     "toi em anh chi minh co duoc khong o dau bang cach nhu va voi ma la thi muon hoi xin chao oi a nhe ad "
     "ve cua nay do di roi chua phai nhung cac nhieu mot hay thu vay ha ah u uh ok oke hello hi alo gi "
-    "nao".split()  # noqa: SIM905 - a word list reads better as one string
+    "nao".split()
 )  # fmt: skip
 # Both lists are compared with `match_form` words, where y has become i.
 FILLER_PHRASES = tuple(p.replace("y", "i") for p in FILLER_PHRASES)
