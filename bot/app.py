@@ -12,7 +12,7 @@ from bot.engine import Engine, utc_now
 from bot.flows import Services, build_router
 from bot.messages import TELEGRAM_CAPS, TEXT_ONLY_CAPS
 from bot.search import SearchIndex
-from bot.store import Database
+from bot.store import Database, villages
 
 
 @dataclass
@@ -32,5 +32,7 @@ async def build_core(settings: Settings, *, clock: Callable[[], datetime] = utc_
     content = load_content(settings.content_dir, settings.commune)
     services = Services(settings=settings, content=content, search=SearchIndex(content), clock=clock)
     db = await Database.open(settings.database_url)
+    async with db.transaction() as conn:
+        await villages.sync(conn, content.commune.code, [(v.code, v.name) for v in content.commune.villages])
     engine = Engine(db, services, build_router(), {"telegram": TELEGRAM_CAPS, "zalo": TEXT_ONLY_CAPS})
     return Core(db, engine, services)

@@ -10,11 +10,13 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Settings
-from bot.content import ContentError, check_content, load_content
+from bot.content import ContentError, check_content, load_commune, load_content
 from bot.search import SearchIndex
+from bot.store import Database, audit, invites, villages
 
 log = logging.getLogger("dvcbot")
 
@@ -33,6 +35,23 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help='print [{"id": ..., "score": ...}]')
     search.add_argument("--limit", type=int, default=3)
     gsub.add_parser("check", help="validate all content; non-zero exit on any fault")
+
+    invite = sub.add_parser("invite", help="print a one-time invite code (the first officer of a commune)")
+    invite.add_argument("role", choices=["officer", "admin"])
+    invite.add_argument("--commune", required=True, help="commune code, e.g. 11242")
+    invite.add_argument("--name", default="Cán bộ xã", help="who the code is for (shown in the team list)")
+
+    households = sub.add_parser("households", help="household roster tools")
+    hsub = households.add_subparsers(dest="households_command", required=True)
+    imp = hsub.add_parser("import", help="import a CSV/XLSX roster; faults change nothing")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--commune", required=True)
+    imp.add_argument(
+        "--create-villages", action="store_true", help="add villages the file names but the commune lacks"
+    )
+    exp = hsub.add_parser("export", help="export households with status, last visit and volunteer as XLSX")
+    exp.add_argument("--commune", required=True)
+    exp.add_argument("file", type=Path)
     return parser
 
 
@@ -48,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.guides_command == "check":
             return guides_check(settings.content_dir)
         return guides_search(settings, args.query, as_json=args.json, limit=args.limit)
+    if args.command == "invite":
+        return asyncio.run(invite_command(settings, args.role, args.commune, args.name))
+    if args.command == "households":
+        if args.households_command == "import":
+            return asyncio.run(import_command(settings, args.file, args.commune, args.create_villages))
+        return asyncio.run(export_command(settings, args.commune, args.file))
     if args.command == "demo":
         from bot.sandbox.demo import run_demo
 
@@ -128,4 +153,128 @@ async def run(settings: Settings) -> int:
         scheduler.shutdown(wait=False)
         await channel.stop()
         await core.close()
+    return 0
+
+
+def commune_name(settings: Settings, code: str) -> str | None:
+    """The commune's name from its settings file, else from the official list of 3,321 communes."""
+    if not code.isdigit():
+        return None
+    with contextlib.suppress(ContentError):
+        return load_commune(settings.content_dir, code).name
+    from vietnam_provinces import Ward, WardCode
+
+    try:
+        return str(Ward.from_code(WardCode(int(code))).name)
+    except (ValueError, KeyError):
+        return None
+
+
+async def _open_for(settings: Settings, code: str) -> Database | None:
+    if commune_name(settings, code) is None:
+        print(f"Unknown commune code {code!r} (see the vietnam-provinces list).", file=sys.stderr)
+        return None
+    db = await Database.open(settings.database_url)
+    with contextlib.suppress(ContentError):
+        commune = load_commune(settings.content_dir, code)
+        async with db.transaction() as conn:
+            await villages.sync(conn, code, [(v.code, v.name) for v in commune.villages])
+    return db
+
+
+async def invite_command(settings: Settings, role: str, code: str, name: str) -> int:
+    """Print a one-time code; `/join CODE` in the bot uses it."""
+    db = await _open_for(settings, code)
+    if db is None:
+        return 2
+    now = datetime.now(UTC)
+    try:
+        async with db.transaction() as conn:
+            invite, secret = await invites.create(
+                conn, commune=code, role=role, label=name[:60], village_ids=[], created_by=None, now=now
+            )
+            await audit.record(
+                conn,
+                commune=code,
+                actor="cli",
+                action="create",
+                object=f"invite:{invite.id}",
+                now=now,
+                role=role,
+            )
+    finally:
+        await db.close()
+    print(secret)
+    print(
+        f"One-time {role} invite for commune {code}, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC. "
+        f"In the bot: /join {secret}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def import_command(settings: Settings, path: Path, code: str, create_villages: bool) -> int:
+    from bot.services.households import import_roster
+
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    db = await _open_for(settings, code)
+    if db is None:
+        return 2
+    try:
+        async with db.transaction() as conn:
+            result = await import_roster(
+                conn,
+                commune=code,
+                data=data,
+                filename=path.name,
+                actor="cli",
+                now=datetime.now(UTC),
+                create_villages=create_villages,
+            )
+    finally:
+        await db.close()
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if result.faults:
+        for fault in result.faults:
+            print(fault)
+        print(f"{len(result.faults)} fault(s); nothing was imported.", file=sys.stderr)
+        return 1
+    if result.unknown_villages:
+        print("Unknown villages: " + ", ".join(result.unknown_villages), file=sys.stderr)
+        print(
+            "Nothing was imported. Fix the file, or re-run with --create-villages to add them.",
+            file=sys.stderr,
+        )
+        return 1
+    created = f", villages created: {', '.join(result.villages_created)}" if result.villages_created else ""
+    print(f"added {result.added}, updated {result.updated}{created}")
+    return 0
+
+
+async def export_command(settings: Settings, code: str, path: Path) -> int:
+    from bot.services.households import export_roster
+
+    name = commune_name(settings, code)
+    db = await _open_for(settings, code)
+    if db is None or name is None:
+        return 2
+    try:
+        async with db.transaction() as conn:
+            data, count = await export_roster(
+                conn,
+                commune=code,
+                commune_name=name,
+                timezone=settings.timezone,
+                actor="cli",
+                now=datetime.now(UTC),
+            )
+    finally:
+        await db.close()
+    await asyncio.to_thread(path.write_bytes, data)
+    print(f"exported {count} households to {path}")
     return 0

@@ -32,7 +32,29 @@ ACTION_IDS = ("help-request", "contact")
 TELEGRAM_MAX_TEXT = 4096
 # Variables a string (not a guide) may take at run time besides the commune's.
 RUNTIME_VARIABLES = frozenset(
-    {"title", "step", "total", "stars", "count", "guide", "source", "checked", "limit", "example"}
+    {
+        "title",
+        "step",
+        "total",
+        "stars",
+        "count",
+        "limit",
+        "example",
+        "name",
+        "role",
+        "villages",
+        "status",
+        "code",
+        "expires",
+        "lines",
+        "progress",
+        "skills",
+        "added",
+        "updated",
+        "extra",
+        "query",
+        "household",
+    }
 )
 FALLBACK_TEXT = "Nội dung này đang được cập nhật. Anh/chị vui lòng hỏi cán bộ một cửa của xã."
 

@@ -19,7 +19,7 @@ from bot.flows.common import menu_answer
 from bot.flows.menu import stale_button, unknown_command, unsupported
 from bot.flows.search import answer_text
 from bot.messages import TELEGRAM_CAPS, Button, ChannelCaps, Inbound, Outbound
-from bot.store import Database, sessions, updates
+from bot.store import Database, members, sessions, updates
 
 log = logging.getLogger(__name__)
 MENU_KEY = "_menu"
@@ -58,7 +58,8 @@ class Engine:
                     return []
                 state = await sessions.load(conn, inbound.channel, inbound.chat_id)
                 inbound = _numbered_choice(inbound, state)
-                turn = Turn(inbound, state, conn, self._services, now, caps)
+                member = await members.get(conn, inbound.channel, inbound.chat_id)
+                turn = Turn(inbound, state, conn, self._services, now, caps, member)
                 answer = await self._dispatch(turn)
                 new_state = dict(state if answer.state is None else answer.state)
                 messages = present(answer.messages, caps, new_state, turn)
@@ -77,6 +78,8 @@ class Engine:
             prefix = inbound.data.partition(":")[0]
             handler = router.buttons.get(prefix, stale_button)
             return await handler(turn)
+        if inbound.kind == "file":
+            return await router.file_handler(turn) if router.file_handler else await unsupported(turn)
         if inbound.kind == "text":
             awaited = turn.state.get("await")
             text_handler = router.awaiting.get(awaited) if isinstance(awaited, str) else None

@@ -8,7 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-InboundKind = Literal["text", "command", "button", "unsupported"]
+InboundKind = Literal["text", "command", "button", "file", "unsupported"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply (an image or a document)."""
+
+    name: str
+    content: bytes
+    is_image: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +34,7 @@ class Inbound:
     data: str = ""
     message_id: str | None = None
     media: str = ""
+    file: Attachment | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +43,6 @@ class Button:
 
     label: str
     data: str
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    """A file sent with a reply (an image or a document)."""
-
-    name: str
-    content: bytes
-    is_image: bool = False
 
 
 @dataclass(frozen=True, slots=True)

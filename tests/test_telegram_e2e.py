@@ -75,7 +75,7 @@ async def test_walk_a_guide_forward_and_back_edited_in_place_then_rate(
     await user.reply()
     await user.press("📘 Hướng dẫn theo chủ đề")
     topics = await user.reply()
-    assert topics.kind == "edit"
+    assert topics.kind == "send"  # the welcome (with its anti-scam warning) stays on screen
     await user.press("🪪 VNeID – tài khoản định danh")
     await user.reply()
     await user.press("Cài VNeID và đăng ký tài khoản")
@@ -88,7 +88,7 @@ async def test_walk_a_guide_forward_and_back_edited_in_place_then_rate(
     assert "Bước 3/8" in (await user.reply()).text
     await user.press("◀ Trước")
     assert "Bước 2/8" in (await user.reply()).text
-    assert len(user.screen()) == 1  # one message, edited in place: no flood
+    assert len(user.screen()) == 2  # welcome + one guide message, edited in place: no flood
     await user.press("✅ Xong")
     ask = await user.reply()
     assert "Hướng dẫn có giúp được anh/chị không?" in ask.text
@@ -240,3 +240,49 @@ async def test_webhook_mode_with_secret(emulator: BotApiEmulator, core: Core) ->
         assert (await user.reply()).labels == MENU
     finally:
         await channel.stop()
+
+
+async def test_volunteer_logs_a_visit_through_telegram(emulator: BotApiEmulator, channel: TelegramChannel,
+                                                        core: Core) -> None:
+    from tests.team_fixtures import ROSTER_CSV, invite_code
+
+    officer = User(emulator, chat_id=4001)
+    await officer.send("/join " + await invite_code(core, role="officer", village_ids=[], label="Cán bộ Hoa"))
+    assert "Chào mừng Cán bộ Hoa" in (await officer.reply()).text
+    await officer.send_document("danh-sach.csv", ROSTER_CSV.encode())
+    assert "5 hộ mới" in (await officer.reply()).text
+
+    async with core.db.transaction() as conn:
+        rows = await conn.execute_fetchall("SELECT id FROM villages WHERE name = 'Thôn 1'")
+    volunteer = User(emulator, chat_id=4002)
+    code = await invite_code(core, role="volunteer", village_ids=[int(next(iter(rows))[0])], label="Nam")
+    await volunteer.send(f"/join {code}")
+    welcome = await volunteer.reply()
+    assert "📝 Ghi nhận hỗ trợ hộ" in welcome.labels
+    await volunteer.press("📝 Ghi nhận hỗ trợ hộ")
+    await volunteer.reply()
+    await volunteer.send("nguyen van an")
+    found = await volunteer.reply()
+    await volunteer.press(found.labels[0])
+    assert "Người được hướng dẫn nay làm được gì" in (await volunteer.reply()).text
+    for label in ("☐ Tài khoản mức 2 đã kích hoạt", "☐ Đăng nhập được Cổng DVC",
+                  "☐ Đã nộp hoặc tra cứu hồ sơ trực tuyến"):
+        await volunteer.press(label)
+        assert (await volunteer.reply()).kind == "edit"
+    await volunteer.press("Tiếp ▶")
+    await volunteer.reply()
+    await volunteer.press("Bỏ qua ▶")
+    await volunteer.reply()
+    await volunteer.press("Bỏ qua ▶")
+    summary = await volunteer.reply()
+    assert "mức 2, đăng nhập DVC, nộp/tra cứu hồ sơ" in summary.text
+    [confirm] = [d for m in volunteer.screen() if m.message_id == summary.message_id
+                 for row in m.buttons for label, d in row if label == "✅ Xác nhận"]
+    await volunteer.press_data(confirm, message_id=summary.message_id)
+    await volunteer.press_data(confirm, message_id=summary.message_id)  # a double tap before the edit lands
+    texts = [r.text for r in await volunteer.replies(count=2)]
+    assert any("Thôn 1: 1/3 hộ đạt (33,3 %), tuần này +1" in t for t in texts)
+    assert any("đã được lưu rồi" in t for t in texts)
+    async with core.db.transaction() as conn:
+        visits = await conn.execute_fetchall("SELECT count(*) FROM visits")
+    assert next(iter(visits))[0] == 1

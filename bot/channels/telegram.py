@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ParamSpec, TypeVar
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -20,7 +20,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.engine import Engine
-from bot.messages import Inbound, Outbound
+from bot.messages import Attachment, Inbound, Outbound
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ COMMANDS = [
     BotCommand("help", "Cách dùng"),
 ]
 SEND_ATTEMPTS = 3
+# Telegram bots may download files up to 20 MB; only rosters (CSV/XLSX) are fetched at all.
+MAX_DOWNLOAD = 20 * 1024 * 1024
+ROSTER_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -103,6 +106,12 @@ def to_inbound(update: Update) -> Inbound | None:
     return Inbound(CHANNEL, chat, uid, "text", text=text)
 
 
+def file_url_for(base_url: str) -> str:
+    """Where files are downloaded: https://api.telegram.org/bot → https://api.telegram.org/file/bot."""
+    root, sep, tail = base_url.rstrip("/").rpartition("/")
+    return f"{root}/file/{tail}" if sep else base_url
+
+
 def markup(message: Outbound) -> InlineKeyboardMarkup | None:
     if not message.buttons:
         return None
@@ -122,6 +131,7 @@ class TelegramChannel:
             ApplicationBuilder()
             .token(options.token)
             .base_url(options.base_url)
+            .base_file_url(file_url_for(options.base_url))
             .rate_limiter(limiter)
             .concurrent_updates(True)
             .get_updates_read_timeout(options.poll_timeout + 10)
@@ -168,6 +178,8 @@ class TelegramChannel:
         inbound = to_inbound(update)
         if inbound is None:
             return
+        if inbound.kind == "unsupported" and inbound.media == "document":
+            inbound = await self._with_file(update, inbound)
         replies = await self._engine.handle(inbound)
         delivery = self.deliver(int(inbound.chat_id), replies, inbound.message_id)
         query = update.callback_query
@@ -177,6 +189,22 @@ class TelegramChannel:
         # Stop the button's spinner while the reply is being sent, not after.
         toast = next((r.toast for r in replies if r.toast), None)
         await asyncio.gather(self._call(query.answer, toast), delivery)
+
+    async def _with_file(self, update: Update, inbound: Inbound) -> Inbound:
+        """Fetch a roster-like document (CSV/XLSX, ≤ 20 MB) so the engine can read it; others stay unsupported."""
+        document = update.message.document if update.message else None
+        name = (document.file_name or "") if document else ""
+        if document is None or not name.lower().endswith(ROSTER_SUFFIXES):
+            return inbound
+        if (document.file_size or 0) > MAX_DOWNLOAD:
+            return replace(inbound, kind="file", media="too_big")
+        try:
+            file = await self._call(document.get_file)
+            content = bytes(await self._call(file.download_as_bytearray))
+        except BadRequest as exc:  # "file is too big" and friends: tell the person, don't crash
+            log.info("document download refused: %s", exc.message)
+            return replace(inbound, kind="file", media="too_big")
+        return replace(inbound, kind="file", file=Attachment(name[:100], content))
 
     async def deliver(
         self, chat_id: int, replies: list[Outbound], edit_message_id: str | None = None

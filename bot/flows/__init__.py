@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows import guides, menu, search
+from bot.flows import guides, menu, progress, roster, search, team, visits
 from bot.flows.base import Answer, Router, Services, Turn
 
 __all__ = ["Answer", "Router", "Services", "Turn", "build_router"]
@@ -10,6 +10,14 @@ __all__ = ["Answer", "Router", "Services", "Turn", "build_router"]
 
 def build_router() -> Router:
     root = Router()
-    for module_router in (menu.router, guides.router, search.router):
+    for module_router in (
+        menu.router,
+        guides.router,
+        search.router,
+        team.router,
+        visits.router,
+        progress.router,
+        roster.router,
+    ):
         root.include(module_router)
     return root

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.access import Role, allowed
 from bot.config import Settings
 from bot.content import Content, Strings
 from bot.messages import Button, ChannelCaps, Inbound, Outbound
 from bot.search import SearchIndex
 from bot.store import Conn
+from bot.store.members import Member
 
 State = dict[str, Any]
 
@@ -39,6 +41,22 @@ class Turn:
     services: Services
     now: datetime
     caps: ChannelCaps
+    member: Member | None = None
+
+    @property
+    def role(self) -> Role:
+        """The person's role now; a deactivated member is a citizen again."""
+        if self.member is None or not self.member.active:
+            return Role.CITIZEN
+        return Role(self.member.role)
+
+    def can(self, action: str) -> bool:
+        return allowed(self.role, action)
+
+    @property
+    def commune(self) -> str:
+        """The commune the person acts in: their own if a member, else the one this bot serves."""
+        return self.member.commune if self.member is not None else self.services.content.commune.code
 
     @property
     def person(self) -> str:
@@ -77,6 +95,7 @@ class Router:
     commands: dict[str, Handler] = field(default_factory=dict)
     buttons: dict[str, Handler] = field(default_factory=dict)
     awaiting: dict[str, Handler] = field(default_factory=dict)
+    file_handler: Handler | None = None
 
     def command(self, *names: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -102,7 +121,16 @@ class Router:
 
         return register
 
+    def file(self, handler: Handler) -> Handler:
+        """The step for an uploaded file (one per bot: roster import)."""
+        self.file_handler = handler
+        return handler
+
     def include(self, other: Router) -> None:
+        if other.file_handler is not None:
+            if self.file_handler is not None:
+                raise ValueError("two file handlers registered")
+            self.file_handler = other.file_handler
         for mine, theirs in (
             (self.commands, other.commands),
             (self.buttons, other.buttons),
@@ -112,6 +140,24 @@ class Router:
             if clash:
                 raise ValueError(f"routes registered twice: {sorted(clash)}")
             mine.update(theirs)
+
+
+def requires(action: str) -> Callable[[Handler], Handler]:
+    """Refuse the step unless the person's role allows `action` (checked on every turn)."""
+
+    def wrap(handler: Handler) -> Handler:
+        async def guarded(turn: Turn) -> Answer:
+            if not turn.can(action):
+                from bot.flows.common import menu_answer  # common imports this module
+
+                return menu_answer(turn, turn.t("not_allowed"))
+            return await handler(turn)
+
+        guarded.__doc__ = handler.__doc__
+        guarded.__name__ = handler.__name__
+        return guarded
+
+    return wrap
 
 
 def button(label: str, data: str) -> Button:

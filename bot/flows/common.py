@@ -17,7 +17,17 @@ def resume_button(turn: Turn) -> Button | None:
 
 
 def main_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
+    """The citizen menu, with the team's own work first for volunteers and officers."""
     t = turn.t
+    work: list[Button] = []
+    if turn.can("visit.log"):
+        work.append(button(t("btn_visit"), "vs"))
+    if turn.can("todo.view"):
+        work.append(button(t("btn_todo"), "td:1"))
+    if turn.can("progress.view"):
+        work.append(button(t("btn_progress"), "pg"))
+    if turn.can("team.manage"):
+        work.append(button(t("btn_manage"), "mg"))
     items = []
     resume = resume_button(turn)
     if resume is not None:
@@ -28,7 +38,7 @@ def main_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
         button(t("btn_help"), "help"),
         button(t("btn_contact"), "contact"),
     ]
-    return rows(*items)
+    return (*rows(*work), *rows(*items))
 
 
 def kept_state(turn: Turn) -> dict[str, object]:
@@ -43,3 +53,20 @@ def menu_answer(turn: Turn, text: str, *, edit: bool = False) -> Answer:
 
 def menu_row(turn: Turn) -> tuple[Button, ...]:
     return (button(turn.t("btn_menu"), "m"),)
+
+
+def reply(
+    turn: Turn,
+    text: str,
+    *buttons: Button,
+    edit: bool = False,
+    state: dict[str, object] | None = None,
+    width: int = 1,
+) -> Answer:
+    """`text` with the given buttons (one per row by default) and the 🏠 Menu row under them."""
+    return Answer([Outbound(text, (*rows(*buttons, width=width), menu_row(turn)), edit=edit)], state)
+
+
+def tick(label: str, on: bool) -> str:
+    """A toggle button's label: ☑ chosen, ☐ not."""
+    return f"{'☑' if on else '☐'} {label}"

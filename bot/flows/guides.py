@@ -46,7 +46,8 @@ async def topics(turn: Turn) -> Answer:
     """The list of topics."""
     items = [button(topic.title, f"t:{topic.id}") for topic in turn.content.topics]
     buttons = (*rows(*items), menu_row(turn))
-    return Answer([Outbound(turn.t("topics"), buttons, edit=True)])
+    # A new message, not an edit: the welcome above it carries the anti-scam warning and must stay.
+    return Answer([Outbound(turn.t("topics"), buttons)])
 
 
 @router.button("t")

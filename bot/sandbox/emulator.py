@@ -16,6 +16,12 @@ Fidelity choices worth knowing:
   bug worth catching here.  Markdown modes are passed through unparsed.
 * Updates that are re-delivered with :meth:`BotApiEmulator.redeliver` survive ``offset``
   confirmation until they have been handed out once, so duplicate-delivery handling can be tested.
+* Files work like Telegram's: ``getFile`` gives a ``file_path`` (refusing files over 20 MB with
+  "file is too big") and the bytes come from ``/file/bot<token>/<file_path>``, so PTB's
+  ``(await bot.get_file(file_id)).download_as_bytearray()`` works when the bot is built with
+  :attr:`BotApiEmulator.base_file_url`.  Files the user sends (:meth:`BotApiEmulator.send_document`)
+  and files the bot sent are both fetchable; the placeholder media of ``send_media`` download as
+  zero bytes of their declared size.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import importlib.resources
 import itertools
 import json
 import logging
+import mimetypes
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -46,6 +53,7 @@ MAX_TEXT_UTF16 = 4096
 MAX_CAPTION_UTF16 = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_USER_WAIT = 30.0
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile refuses bigger files ("file is too big")
 _WEBHOOK_ATTEMPTS = 4
 _WEBHOOK_BACKOFF = 0.05
 
@@ -78,6 +86,22 @@ _WEBHOOK_CONFLICT = (
 _POLL_CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
+_FILE_FOLDERS = {
+    "document": "documents",
+    "photo": "photos",
+    "voice": "voice",
+    "sticker": "stickers",
+}
+_FILE_EXTENSIONS = {"photo": ".jpg", "voice": ".oga", "sticker": ".webp"}
+# Explicit for the files officers actually upload, so the guess does not depend on the host's mime.types.
+_MIME_TYPES = {
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xls": "application/vnd.ms-excel",
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".txt": "text/plain",
+}
 _DEFAULT_ERROR_TEXT = {
     400: "Bad Request: injected error",
     401: "Unauthorized",
@@ -234,9 +258,25 @@ class _Injected:
 
 @dataclass(slots=True)
 class _StoredFile:
-    data: bytes | None
+    data: bytes | None  # None: content not emulated (sent by URL, or a ``send_media`` placeholder)
     file_name: str | None
     mime_type: str | None
+    kind: str = "document"
+    declared_size: int = 0  # the size reported when ``data`` is None
+    unique_id: str | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else self.declared_size
+
+    def content(self) -> bytes:
+        return self.data if self.data is not None else bytes(self.declared_size)
+
+
+def _guess_mime(file_name: str) -> str:
+    dot = file_name.rfind(".")
+    ext = file_name[dot:].lower() if dot > 0 else ""
+    return _MIME_TYPES.get(ext) or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -521,6 +561,9 @@ class BotApiEmulator:
         self._callback_ids = itertools.count(4_000_000_000_000_001)
         self._file_ids = itertools.count(1)
         self._files: dict[str, _StoredFile] = {}
+        self._file_paths: dict[str, str] = {}  # file_id -> file_path handed out by getFile
+        self._path_files: dict[str, str] = {}  # file_path -> file_id, for the download route
+        self._path_numbers = itertools.count(1)
         self._callbacks: dict[str, tuple[int, int]] = {}  # open callback id -> (chat, message)
         self._injected: dict[str, list[_Injected]] = {}
         self._poll_generation = 0
@@ -547,6 +590,7 @@ class BotApiEmulator:
                 "sendPhoto": self._send_photo,
                 "sendDocument": self._send_document,
                 "sendChatAction": self._send_chat_action,
+                "getFile": self._get_file,
                 "deleteMessage": self._delete_message,
                 "close": self._ok_true,
                 "logOut": self._ok_true,
@@ -565,6 +609,11 @@ class BotApiEmulator:
         return f"{self.url}/bot"
 
     @property
+    def base_file_url(self) -> str:
+        """What to pass as PTB's ``base_file_url`` so ``File.download_*`` fetch from here."""
+        return f"{self.url}/file/bot"
+
+    @property
     def commands(self) -> list[dict[str, str]]:
         """Commands of the default scope and language (what ``setMyCommands`` without extras set)."""
         return list(self._commands.get(("default", ""), []))
@@ -579,7 +628,9 @@ class BotApiEmulator:
             [
                 (r"/", _PageHandler, {"emulator": self}),
                 (r"/bot([^/]+)/([A-Za-z]+)", _BotHandler, {"emulator": self}),
+                (r"/file/bot([^/]+)/(.+)", _FileDownloadHandler, {"emulator": self}),
                 (r"/user/(-?\d+)/(send|press|media)", _UserPostHandler, {"emulator": self}),
+                (r"/user/(-?\d+)/upload", _UserUploadHandler, {"emulator": self}),
                 (r"/user/(-?\d+)/messages", _UserMessagesHandler, {"emulator": self}),
                 (r"/user/(-?\d+)/file/(\d+)", _UserFileHandler, {"emulator": self}),
             ],
@@ -734,6 +785,56 @@ class BotApiEmulator:
         else:
             extra = {"location": {"latitude": 21.0285, "longitude": 105.8542}}
             label = "📍 (vị trí)"
+        if kind != "location":
+            info = extra[kind][-1] if kind == "photo" else extra[kind]
+            self._files[file_id] = _StoredFile(
+                None,
+                info.get("file_name"),
+                info.get("mime_type"),
+                kind=kind,
+                declared_size=info["file_size"],
+                unique_id=unique,
+            )
+        return self._user_message(chat, extra, label)
+
+    def send_document(
+        self,
+        chat_id: int,
+        file_name: str,
+        content: bytes,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        first_name: str | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a file (an officer's CSV/XLSX roster); the bot can ``getFile`` and download it.
+
+        ``mime_type`` defaults to a guess from the name, as Telegram clients do.
+        """
+        if not file_name.strip():
+            raise ValueError("file_name is required")
+        if not content:
+            raise ValueError("the file is empty")  # Telegram clients refuse to send 0-byte files
+        if caption is not None and _u16(caption) > MAX_CAPTION_UTF16:
+            raise ValueError("caption is too long")
+        chat = self._ensure_chat(chat_id, first_name)
+        n = next(self._file_ids)
+        file_id, unique = f"emu-user-document-{n}", f"emu-u{n}"
+        mime = mime_type or _guess_mime(file_name)
+        self._files[file_id] = _StoredFile(bytes(content), file_name, mime, kind="document", unique_id=unique)
+        extra: dict[str, Any] = {
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": unique,
+                "file_name": file_name,
+                "mime_type": mime,
+                "file_size": len(content),
+            }
+        }
+        label = f"📎 {file_name}"
+        if caption:
+            extra["caption"] = caption
+            label += f"\n{caption}"
         return self._user_message(chat, extra, label)
 
     def press(self, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
@@ -1438,7 +1539,9 @@ class BotApiEmulator:
         if kind == "photo":
             msg.file_name = None
             msg.width, msg.height = size
-        self._files[msg.file_id] = stored
+        self._files[msg.file_id] = _StoredFile(
+            stored.data, msg.file_name, stored.mime_type, kind=kind, declared_size=stored.declared_size
+        )
         self._record(chat, "send", method, msg.message_id, msg.text, buttons)
         return self._message_json(chat, msg)
 
@@ -1447,6 +1550,35 @@ class BotApiEmulator:
 
     async def _send_document(self, params: _Params, closed: asyncio.Event) -> Any:
         return await self._send_file(params, "document", "sendDocument")
+
+    async def _get_file(self, params: _Params, closed: asyncio.Event) -> Any:
+        file_id = params.text("file_id") or ""
+        stored = self._files.get(file_id)
+        if stored is None:
+            raise _bad("invalid file_id")
+        if stored.size > MAX_DOWNLOAD_BYTES:
+            raise _bad("file is too big")
+        path = self._file_paths.get(file_id)
+        if path is None:
+            path = f"{_FILE_FOLDERS.get(stored.kind, 'documents')}/file_{next(self._path_numbers)}"
+            ext = _FILE_EXTENSIONS.get(stored.kind, "")
+            if stored.kind == "document" and stored.file_name:
+                dot = stored.file_name.rfind(".")
+                tail = stored.file_name[dot:] if dot > 0 else ""
+                ext = tail.lower() if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", tail) else ""
+            path += ext
+            self._file_paths[file_id] = path
+            self._path_files[path] = file_id
+        return {
+            "file_id": file_id,
+            "file_unique_id": stored.unique_id or f"emu-u-{file_id}",
+            "file_size": stored.size,
+            "file_path": path,
+        }
+
+    def _download(self, file_path: str) -> _StoredFile | None:
+        file_id = self._path_files.get(file_path)
+        return self._files.get(file_id) if file_id is not None else None
 
     async def _send_chat_action(self, params: _Params, closed: asyncio.Event) -> Any:
         self._chat_for(params)
@@ -1572,6 +1704,46 @@ class _UserPostHandler(_EmulatorHandler):
             self.write_json(400, {"ok": False, "description": str(exc)})
             return
         self.write_json(200, {"ok": True, "update_id": update["update_id"]})
+
+
+class _UserUploadHandler(_EmulatorHandler):
+    """``POST /user/<chat_id>/upload`` (multipart field ``file``, optional ``caption``): send a file."""
+
+    async def post(self, chat_id_text: str) -> None:
+        uploads = self.request.files.get("file")
+        if not uploads or not uploads[0].filename:
+            self.write_json(400, {"ok": False, "description": "multipart field 'file' is required"})
+            return
+        upload = uploads[0]
+        ctype = upload.content_type or ""
+        caption = self.get_body_argument("caption", "") or None
+        try:
+            update = self.emulator.send_document(
+                int(chat_id_text),
+                upload.filename,
+                upload.body,
+                mime_type=None if ctype in {"", "application/octet-stream"} else ctype,
+                caption=caption,
+            )
+        except ValueError as exc:
+            self.write_json(400, {"ok": False, "description": str(exc)})
+            return
+        self.write_json(200, {"ok": True, "update_id": update["update_id"]})
+
+
+class _FileDownloadHandler(_EmulatorHandler):
+    """``GET /file/bot<token>/<file_path>``: the file server behind ``getFile``'s ``file_path``."""
+
+    async def get(self, token: str, file_path: str) -> None:
+        if token != self.emulator.token:
+            self.write_json(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return
+        stored = self.emulator._download(file_path)
+        if stored is None:
+            self.write_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        self.set_header("Content-Type", stored.mime_type or "application/octet-stream")
+        self.finish(stored.content())
 
 
 class _UserMessagesHandler(_EmulatorHandler):

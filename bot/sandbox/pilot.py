@@ -66,6 +66,15 @@ class User:
         self._begin()
         self.emulator.send_media(self.chat_id, cast(MediaKind, kind))
 
+    async def send_document(
+        self, file_name: str, content: bytes, *, mime_type: str | None = None, caption: str | None = None
+    ) -> None:
+        """Send a file (e.g. an officer's CSV/XLSX roster); the bot can download it via ``getFile``."""
+        self._begin()
+        self.emulator.send_document(
+            self.chat_id, file_name, content, mime_type=mime_type, caption=caption, first_name=self.first_name
+        )
+
     def _available(self) -> str:
         parts = [f"#{m.message_id}: {m.button_labels()}" for m in self.screen() if m.buttons]
         return "; ".join(parts) or "no buttons on screen"

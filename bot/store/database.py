@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 Conn = aiosqlite.Connection
 
 
+def opt_str(value: object) -> str | None:
+    """A nullable TEXT column as `str | None`."""
+    return None if value is None else str(value)
+
+
 class DatabaseUrlError(ValueError):
     """DATABASE_URL is not a URL this build can open."""
 

@@ -51,6 +51,115 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX guide_views_at ON guide_views (viewed_at);
         """,
     ),
+    (
+        2,
+        "community digital team: villages, members, invites, households, visits, audit log",
+        """
+        CREATE TABLE villages (
+            id INTEGER PRIMARY KEY,
+            commune TEXT NOT NULL,
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            folded TEXT NOT NULL,
+            UNIQUE (commune, code)
+        );
+        CREATE INDEX villages_folded ON villages (commune, folded);
+
+        CREATE TABLE members (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            commune TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('volunteer', 'officer', 'admin')),
+            label TEXT NOT NULL CHECK (length(label) <= 60),
+            active INTEGER NOT NULL DEFAULT 1,
+            joined_at TEXT NOT NULL,
+            deactivated_at TEXT,
+            UNIQUE (channel, chat_id)
+        );
+        CREATE INDEX members_commune ON members (commune, role);
+
+        CREATE TABLE member_villages (
+            member_id INTEGER NOT NULL REFERENCES members (id),
+            village_id INTEGER NOT NULL REFERENCES villages (id),
+            PRIMARY KEY (member_id, village_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX member_villages_village ON member_villages (village_id);
+
+        CREATE TABLE invites (
+            id INTEGER PRIMARY KEY,
+            commune TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('volunteer', 'officer', 'admin')),
+            label TEXT NOT NULL CHECK (length(label) <= 60),
+            village_ids TEXT NOT NULL DEFAULT '[]',
+            code_hash TEXT NOT NULL UNIQUE,
+            created_by INTEGER REFERENCES members (id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT,
+            used_by INTEGER REFERENCES members (id),
+            revoked_at TEXT
+        );
+        CREATE INDEX invites_commune ON invites (commune, used_at, revoked_at);
+
+        CREATE TABLE join_failures (
+            person TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX join_failures_person ON join_failures (person, at);
+
+        CREATE TABLE households (
+            id INTEGER PRIMARY KEY,
+            commune TEXT NOT NULL,
+            code TEXT NOT NULL,
+            code_key TEXT NOT NULL,
+            head_name TEXT NOT NULL,
+            head_folded TEXT NOT NULL,
+            village_id INTEGER NOT NULL REFERENCES villages (id),
+            address TEXT,
+            members INTEGER,
+            priorities TEXT NOT NULL DEFAULT '',
+            priority_rank INTEGER NOT NULL DEFAULT 0,
+            added_in_field INTEGER NOT NULL DEFAULT 0,
+            added_by INTEGER REFERENCES members (id),
+            reached_at TEXT,
+            last_visit_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (commune, code_key)
+        );
+        CREATE INDEX households_progress ON households (village_id, reached_at);
+        CREATE INDEX households_todo ON households (village_id, priority_rank DESC, last_visit_at)
+            WHERE reached_at IS NULL;
+
+        CREATE TABLE visits (
+            id INTEGER PRIMARY KEY,
+            household_id INTEGER NOT NULL REFERENCES households (id),
+            member_id INTEGER NOT NULL REFERENCES members (id),
+            request_key TEXT NOT NULL UNIQUE,
+            skills INTEGER NOT NULL CHECK (skills BETWEEN 0 AND 31),
+            person TEXT CHECK (person IS NULL OR length(person) <= 60),
+            person_key TEXT NOT NULL DEFAULT '',
+            note TEXT CHECK (note IS NULL OR length(note) <= 200),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            withdrawn_at TEXT
+        );
+        CREATE INDEX visits_household ON visits (household_id);
+        CREATE INDEX visits_member ON visits (member_id, created_at);
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            commune TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            object TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_log_commune ON audit_log (commune, at);
+        """,
+    ),
 ]
 
 

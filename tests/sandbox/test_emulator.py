@@ -233,6 +233,106 @@ async def test_files_are_stored_and_served(bot: Bot, emu: BotApiEmulator) -> Non
         assert pdf.headers["content-type"] == "application/octet-stream"
 
 
+@pytest.fixture
+async def file_bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
+    client = Bot(emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url)
+    async with client:
+        yield client
+
+
+ROSTER = "họ_tên,ngày_sinh\nNguyễn Văn Á,1950-01-02\n".encode()
+
+
+async def test_user_document_downloads_byte_exact(file_bot: Bot, emu: BotApiEmulator) -> None:
+    assert emu.base_file_url == f"http://127.0.0.1:{emu.port}/file/bot"
+    sent = emu.send_document(CHAT, "danh_sách.csv", ROSTER, caption="Danh sách tháng 5")
+    (update,) = await file_bot.get_updates(timeout=0)
+    assert update.update_id == sent["update_id"] and update.message is not None
+    doc = update.message.document
+    assert doc is not None and update.message.caption == "Danh sách tháng 5"
+    assert (doc.file_name, doc.mime_type, doc.file_size) == ("danh_sách.csv", "text/csv", len(ROSTER))
+    assert doc.file_unique_id and filters.Document.FileExtension("csv").check_update(update)
+
+    file = await file_bot.get_file(doc.file_id)
+    assert file.file_id == doc.file_id and file.file_size == len(ROSTER)
+    assert file.file_path is not None and file.file_path.startswith(emu.base_file_url)
+    assert file.file_path.endswith(".csv") and "/documents/file_" in file.file_path
+    assert bytes(await file.download_as_bytearray()) == ROSTER
+    assert (await file_bot.get_file(doc.file_id)).file_path == file.file_path  # stable path
+
+    xlsx = emu.send_document(CHAT, "DS.xlsx", b"PK\x03\x04 fake xlsx")["message"]["document"]
+    assert xlsx["mime_type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    with pytest.raises(ValueError, match="empty"):
+        emu.send_document(CHAT, "rỗng.csv", b"")
+
+
+async def test_get_file_errors(file_bot: Bot, emu: BotApiEmulator) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
+        await file_bot.get_file("no-such-file")
+    big = emu.send_document(CHAT, "lớn.xlsx", b"x" * (20 * 1024 * 1024 + 1))
+    with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+        await file_bot.get_file(big["message"]["document"]["file_id"])
+    at_limit = emu.send_document(CHAT, "vừa.csv", b"y" * (20 * 1024 * 1024))
+    assert (await file_bot.get_file(at_limit["message"]["document"]["file_id"])).file_size == 20 * 1024 * 1024
+
+    doc = emu.send_document(CHAT, "a.csv", ROSTER)["message"]["document"]
+    path = (await file_bot.get_file(doc["file_id"])).file_path
+    assert path is not None
+    relative = path.removeprefix(f"{emu.base_file_url}{emu.token}/")
+    async with httpx.AsyncClient(base_url=emu.url) as http:
+        ok = await http.get(f"/file/bot{emu.token}/{relative}")
+        assert ok.status_code == 200 and ok.content == ROSTER
+        wrong = await http.get(f"/file/bot999:WRONG/{relative}")
+        assert wrong.status_code == 401 and wrong.json()["description"] == "Unauthorized"
+        missing = await http.get(f"/file/bot{emu.token}/documents/file_999.csv")
+        assert missing.status_code == 404
+
+
+async def test_upload_route_enqueues_document(file_bot: Bot, emu: BotApiEmulator) -> None:
+    async with httpx.AsyncClient(base_url=emu.url) as http:
+        res = await http.post(
+            f"/user/{CHAT}/upload",
+            files={"file": ("Danh sách.xlsx", b"PK\x03\x04 roster", "application/octet-stream")},
+            data={"caption": "gửi cán bộ"},
+        )
+        assert res.status_code == 200
+        body = res.json()
+        assert body["ok"] and isinstance(body["update_id"], int)
+        missing = await http.post(f"/user/{CHAT}/upload", files={"other": ("x.csv", b"1", "text/csv")})
+        assert missing.status_code == 400 and not missing.json()["ok"]
+        empty = await http.post(f"/user/{CHAT}/upload", files={"file": ("x.csv", b"", "text/csv")})
+        assert empty.status_code == 400
+        view = (await http.get(f"/user/{CHAT}/messages")).json()
+        assert view["user"][-1]["text"] == "📎 Danh sách.xlsx\ngửi cán bộ"
+    (update,) = await file_bot.get_updates(timeout=0)
+    assert update.update_id == body["update_id"] and update.message is not None
+    doc = update.message.document
+    assert doc is not None and doc.file_name == "Danh sách.xlsx" and update.message.caption == "gửi cán bộ"
+    assert doc.mime_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    file = await file_bot.get_file(doc.file_id)
+    assert bytes(await file.download_as_bytearray()) == b"PK\x03\x04 roster"
+
+
+async def test_bot_sent_files_can_be_fetched_back(file_bot: Bot, emu: BotApiEmulator) -> None:
+    emu.send_text(CHAT, "/start")
+    doc = await file_bot.send_document(CHAT, document=b"%PDF-1.4 mau", filename="mẫu_đơn.pdf")
+    photo = await file_bot.send_photo(CHAT, photo=PNG)
+    assert doc.document is not None and photo.photo
+    got_doc = await file_bot.get_file(doc.document.file_id)
+    assert got_doc.file_path is not None and got_doc.file_path.endswith(".pdf")
+    assert bytes(await got_doc.download_as_bytearray()) == b"%PDF-1.4 mau"
+    got_photo = await file_bot.get_file(photo.photo[-1].file_id)
+    assert got_photo.file_path is not None and "/photos/" in got_photo.file_path
+    assert bytes(await got_photo.download_as_bytearray()) == PNG
+
+    emu.send_media(CHAT, "voice")  # placeholder media: metadata only, zero bytes of the declared size
+    updates = await file_bot.get_updates(timeout=0)
+    voice = updates[-1].message.voice if updates[-1].message else None
+    assert voice is not None
+    got_voice = await file_bot.get_file(voice.file_id)
+    assert got_voice.file_size == voice.file_size and len(await got_voice.download_as_bytearray()) == 6_200
+
+
 async def test_commands_round_trip(bot: Bot, emu: BotApiEmulator) -> None:
     assert await bot.set_my_commands([("start", "Bắt đầu"), ("huongdan", "Hướng dẫn")])
     assert emu.commands == [
@@ -377,10 +477,20 @@ async def _choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.edit_message_text(f"Bạn chọn: {query.data}")
 
 
+async def _document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    data = await (await message.document.get_file()).download_as_bytearray()
+    await message.reply_text(f"Đã nhận tệp {message.document.file_name} ({len(data)} byte)")
+
+
 @pytest.fixture
 async def app(emu: BotApiEmulator) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
-    application = ApplicationBuilder().token(emu.token).base_url(emu.base_url).build()
+    application = (
+        ApplicationBuilder().token(emu.token).base_url(emu.base_url).base_file_url(emu.base_file_url).build()
+    )
     application.add_handler(CommandHandler("start", _start))
+    application.add_handler(MessageHandler(filters.Document.ALL, _document))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))
     application.add_handler(CallbackQueryHandler(_choice))
     await application.initialize()
@@ -414,6 +524,9 @@ async def test_pilot_drives_a_real_application(emu: BotApiEmulator) -> None:
         await user.press("Không có nút này")
     await user.press_data("forged", message_id=reply.message_id)
     assert (await user.reply()).text == "Bạn chọn: forged"
+
+    await user.send_document("danh_sach.csv", ROSTER)
+    assert (await user.reply()).text == f"Đã nhận tệp danh_sach.csv ({len(ROSTER)} byte)"
 
 
 async def test_stop_releases_long_polls() -> None:

@@ -1,0 +1,96 @@
+"""Officers import the household roster by sending a file, download a template, and export XLSX."""
+
+from __future__ import annotations
+
+from bot.flows.base import Answer, Router, Turn, button, requires
+from bot.flows.common import menu_answer, reply
+from bot.flows.menu import unsupported
+from bot.messages import Attachment, Outbound
+from bot.roster import template_xlsx
+from bot.services.households import add_villages, export_roster, import_roster
+
+router = Router()
+MAX_LISTED = 15
+MAX_NEW_VILLAGES = 30
+
+
+def _actor(turn: Turn) -> str:
+    return f"member:{turn.member.id}" if turn.member else turn.person
+
+
+@router.button("ih")
+@requires("roster.import")
+async def import_help(turn: Turn) -> Answer:
+    """How to send the roster, with the template to download."""
+    return reply(turn, turn.t("import_help"), button(turn.t("btn_template"), "it"), edit=True)
+
+
+@router.button("it")
+@requires("roster.import")
+async def template(turn: Turn) -> Answer:
+    file = Attachment("mau-danh-sach-ho.xlsx", template_xlsx())
+    return Answer([Outbound(turn.t("template_caption"), attachment=file)])
+
+
+@router.file
+async def roster_file(turn: Turn) -> Answer:
+    """A file sent to the bot: only officers' CSV/XLSX rosters are read; everyone else is told politely."""
+    file = turn.inbound.file
+    if not turn.can("roster.import"):
+        return menu_answer(turn, turn.t("file_not_roster")) if turn.member else await unsupported(turn)
+    if file is None:
+        return menu_answer(turn, turn.t("file_too_big"))
+    result = await import_roster(
+        turn.conn,
+        commune=turn.commune,
+        data=file.content,
+        filename=file.name,
+        actor=_actor(turn),
+        now=turn.now,
+    )
+    if result.faults:
+        listed = "\n".join(f"• {f}" for f in result.faults[:MAX_LISTED])
+        if len(result.faults) > MAX_LISTED:
+            listed += f"\n… và {len(result.faults) - MAX_LISTED} lỗi khác."
+        return menu_answer(turn, turn.t("import_faults", count=len(result.faults), lines=listed))
+    if result.unknown_villages:
+        names = result.unknown_villages[:MAX_NEW_VILLAGES]
+        text = turn.t("import_unknown_villages", villages=", ".join(names))
+        return reply(turn, text, button(turn.t("btn_add_villages"), "iv"), state={"new_villages": names})
+    extra = "".join(f"\n⚠️ {w}" for w in result.warnings)
+    return menu_answer(turn, turn.t("import_done", added=result.added, updated=result.updated, extra=extra))
+
+
+@router.button("iv")
+@requires("village.add")
+async def confirm_villages(turn: Turn) -> Answer:
+    """Add the villages the last import did not know (names kept in the session, never from button data)."""
+    names = turn.state.get("new_villages")
+    if not isinstance(names, list) or not names:
+        return menu_answer(turn, turn.t("stale_button"))
+    added = await add_villages(
+        turn.conn,
+        commune=turn.commune,
+        names=[str(n) for n in names][:MAX_NEW_VILLAGES],
+        actor=_actor(turn),
+        now=turn.now,
+    )
+    return menu_answer(turn, turn.t("villages_added", count=len(added), villages=", ".join(added) or "—"))
+
+
+@router.command("export")
+@router.button("ex")
+@requires("roster.export")
+async def export(turn: Turn) -> Answer:
+    """Households with status, last visit and volunteer, as an Excel file."""
+    content = turn.content.commune
+    data, count = await export_roster(
+        turn.conn,
+        commune=turn.commune,
+        commune_name=content.name,
+        timezone=turn.services.settings.timezone,
+        actor=_actor(turn),
+        now=turn.now,
+    )
+    name = f"danh-sach-ho-{turn.commune}-{turn.now.date().isoformat()}.xlsx"
+    return Answer([Outbound(turn.t("export_caption", count=count), attachment=Attachment(name, data))])

@@ -1,0 +1,1 @@
+"""Services: the operations flows, the CLI and the scheduler share (one place for each rule)."""

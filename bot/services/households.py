@@ -1,0 +1,138 @@
+"""Roster import and export, shared by the bot (officers send a file) and the `dvcbot households` CLI.
+
+An import with any fault changes nothing. Villages are matched by code or name (diacritic-insensitive);
+unknown ones are listed for an officer to confirm, or created when the caller says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.roster import ExportRow, export_xlsx, parse_roster
+from bot.search import fold
+from bot.store import Conn, audit, households, villages
+from bot.store.households import NewHousehold
+
+
+@dataclass
+class ImportResult:
+    faults: list[str] = field(default_factory=list)
+    unknown_villages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    added: int = 0
+    updated: int = 0
+    villages_created: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults and not self.unknown_villages
+
+
+async def import_roster(
+    conn: Conn,
+    *,
+    commune: str,
+    data: bytes,
+    filename: str,
+    actor: str,
+    now: datetime,
+    create_villages: bool = False,
+) -> ImportResult:
+    """Validate the whole file first; write only when every row is sound (one transaction)."""
+    parsed = parse_roster(data, filename)
+    if parsed.faults:
+        return ImportResult(faults=[str(f) for f in parsed.faults], warnings=list(parsed.warnings))
+    table = villages.matcher(await villages.for_commune(conn, commune))
+    unknown: dict[str, str] = {}
+    for row in parsed.rows:
+        key = fold(row.village)
+        if key not in table:
+            unknown.setdefault(key, row.village)
+    if unknown and not create_villages:
+        return ImportResult(
+            unknown_villages=sorted(unknown.values(), key=fold), warnings=list(parsed.warnings)
+        )
+    created = []
+    for key, name in unknown.items():
+        table[key] = await villages.add(conn, commune, name)
+        created.append(name)
+    rows = [
+        NewHousehold(r.code, r.head_name, table[fold(r.village)].id, r.address, r.members, r.priorities)
+        for r in parsed.rows
+    ]
+    added, updated = await households.upsert_many(conn, commune, rows, now)
+    await audit.record(
+        conn,
+        commune=commune,
+        actor=actor,
+        action="import",
+        object="households",
+        now=now,
+        added=added,
+        updated=updated,
+        rows=len(rows),
+        villages_created=len(created),
+    )
+    return ImportResult(
+        warnings=list(parsed.warnings), added=added, updated=updated, villages_created=created
+    )
+
+
+async def add_villages(conn: Conn, *, commune: str, names: list[str], actor: str, now: datetime) -> list[str]:
+    """Add the villages an officer confirmed (skipping any that exist by now)."""
+    table = villages.matcher(await villages.for_commune(conn, commune))
+    added = []
+    for name in names:
+        clean = " ".join(name.split())[:100]
+        if clean and fold(clean) not in table:
+            table[fold(clean)] = await villages.add(conn, commune, clean)
+            added.append(clean)
+    if added:
+        await audit.record(
+            conn, commune=commune, actor=actor, action="create", object="villages", now=now, count=len(added)
+        )
+    return added
+
+
+async def export_roster(
+    conn: Conn, *, commune: str, commune_name: str, timezone: str, actor: str, now: datetime
+) -> tuple[bytes, int]:
+    """Every household with status, skills, last visit and who made it, as XLSX bytes."""
+    tz = ZoneInfo(timezone)
+    rows = await conn.execute_fetchall(
+        "SELECT h.code, h.head_name, v.name, h.address, h.members, h.priorities, h.reached_at, h.last_visit_at,"
+        " h.added_in_field,"
+        " (SELECT m.label FROM visits x JOIN members m ON m.id = x.member_id"
+        "   WHERE x.household_id = h.id AND x.withdrawn_at IS NULL ORDER BY x.created_at DESC, x.id DESC LIMIT 1),"
+        " (SELECT max(x.skills & 1) + max(x.skills & 2) + max(x.skills & 4) + max(x.skills & 8)"
+        "   + max(x.skills & 16) FROM visits x WHERE x.household_id = h.id AND x.withdrawn_at IS NULL)"
+        " FROM households h JOIN villages v ON v.id = h.village_id WHERE h.commune = ? ORDER BY v.id, h.code_key",
+        (commune,),
+    )
+    from bot.coverage import describe
+
+    def local_date(stamp: object) -> date | None:
+        return datetime.fromisoformat(str(stamp)).astimezone(tz).date() if stamp else None
+
+    export = [
+        ExportRow(
+            code=str(r[0]),
+            head_name=str(r[1]),
+            village=str(r[2]),
+            address=r[3] and str(r[3]),
+            members=None if r[4] is None else int(r[4]),
+            priorities=frozenset(p for p in str(r[5]).split(",") if p),
+            reached=r[6] is not None,
+            skills=describe(int(r[10] or 0)) if r[10] else "",
+            last_visit=local_date(r[7]),
+            volunteer=r[9] and str(r[9]),
+            added_in_field=bool(r[8]),
+        )
+        for r in rows
+    ]
+    await audit.record(
+        conn, commune=commune, actor=actor, action="export", object="households", now=now, rows=len(export)
+    )
+    return export_xlsx(export, title=f"Danh sách hộ — {commune_name}"), len(export)

@@ -1,0 +1,68 @@
+"""Villages (thôn, xóm, tổ dân phố) of a commune: seeded from the commune settings, added by officers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.search import fold
+from bot.store.database import Conn
+
+
+@dataclass(frozen=True, slots=True)
+class Village:
+    id: int
+    commune: str
+    code: str
+    name: str
+
+
+_COLUMNS = "id, commune, code, name"
+
+
+def _village(row: Iterable[object]) -> Village:
+    i, commune, code, name = tuple(row)
+    return Village(int(str(i)), str(commune), str(code), str(name))
+
+
+async def sync(conn: Conn, commune: str, villages: Iterable[tuple[str, str]]) -> int:
+    """Add the villages of the commune settings that the database lacks; never deletes any."""
+    added = 0
+    for code, name in villages:
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO villages (commune, code, name, folded) VALUES (?, ?, ?, ?)",
+            (commune, code, name, fold(name)),
+        )
+        added += cursor.rowcount
+    return added
+
+
+async def for_commune(conn: Conn, commune: str) -> list[Village]:
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM villages WHERE commune = ? ORDER BY id", (commune,)
+    )
+    return [_village(r) for r in rows]
+
+
+async def add(conn: Conn, commune: str, name: str) -> Village:
+    """A village an officer confirmed while importing; its code is generated (V001, V002, …)."""
+    rows = await conn.execute_fetchall("SELECT count(*) FROM villages WHERE commune = ?", (commune,))
+    n = int(next(iter(rows))[0])
+    while True:
+        n += 1
+        code = f"V{n:03d}"
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO villages (commune, code, name, folded) VALUES (?, ?, ?, ?)",
+            (commune, code, name, fold(name)),
+        )
+        if cursor.rowcount == 1:
+            return Village(int(cursor.lastrowid or 0), commune, code, name)
+
+
+def matcher(villages: Iterable[Village]) -> dict[str, Village]:
+    """Lookup by code or by name, diacritic- and case-insensitive ("Thon 3" finds "Thôn 3")."""
+    table: dict[str, Village] = {}
+    for village in villages:
+        table.setdefault(fold(village.code), village)
+        table[fold(village.name)] = village
+    return table

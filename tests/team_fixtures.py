@@ -1,0 +1,51 @@
+"""A commune with a team: an officer, two volunteers in different villages, and a small roster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.app import Core
+from bot.store import invites, villages
+from tests.people import Person
+
+ROSTER_CSV = (
+    "Mã hộ,Họ tên chủ hộ,Thôn,Địa chỉ,Số nhân khẩu,Ưu tiên\n"
+    "H001,Nguyễn Văn An,Thôn 1,Xóm Đông,4,\n"
+    "H002,Trần Thị Bình,Thôn 1,,3,Người cao tuổi\n"
+    "H003,Lê Văn Cường,Thôn 1,,5,\n"
+    "H101,Phạm Thị Dung,Thôn 2,,2,Hộ nghèo\n"
+    "H102,Hoàng Văn Em,Thôn 2,,6,\n"
+)
+
+
+@dataclass
+class Team:
+    officer: Person
+    volunteer: Person  # Thôn 1
+    other_volunteer: Person  # Thôn 2
+    citizen: Person
+    village_ids: dict[str, int]
+
+
+async def invite_code(core: Core, *, role: str, village_ids: list[int], label: str, commune: str = "11242") -> str:
+    async with core.db.transaction() as conn:
+        _, code = await invites.create(conn, commune=commune, role=role, label=label, village_ids=village_ids,
+                                       created_by=None, now=core.services.clock())
+    return code
+
+
+async def build_team(core: Core) -> Team:
+    async with core.db.transaction() as conn:
+        ids = {v.name: v.id for v in await villages.for_commune(conn, "11242")}
+    officer = Person(core, "900")
+    await officer.command("join", await invite_code(core, role="officer", village_ids=[], label="Cán bộ Hoa"))
+    assert "Chào mừng" in officer.text, officer.text
+    volunteer = Person(core, "901")
+    await volunteer.command("join", await invite_code(core, role="volunteer", village_ids=[ids["Thôn 1"]],
+                                                      label="Tình nguyện viên Nam"))
+    other = Person(core, "902")
+    await other.command("join", await invite_code(core, role="volunteer", village_ids=[ids["Thôn 2"]],
+                                                  label="Tình nguyện viên Lan"))
+    await officer.upload("ds.csv", ROSTER_CSV.encode())
+    assert "5 hộ mới" in officer.text, officer.text
+    return Team(officer, volunteer, other, Person(core, "903"), ids)
