@@ -46,9 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     imp = hsub.add_parser("import", help="import a CSV/XLSX roster; faults change nothing")
     imp.add_argument("file", type=Path)
     imp.add_argument("--commune", required=True)
-    imp.add_argument(
-        "--create-villages", action="store_true", help="add villages the file names but the commune lacks"
-    )
+    imp.add_argument("--create-villages", action="store_true", help="add villages the file names but the commune lacks")
     exp = hsub.add_parser("export", help="export households with status, last visit and volunteer as XLSX")
     exp.add_argument("--commune", required=True)
     exp.add_argument("file", type=Path)
@@ -58,9 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # httpx logs every request URL at INFO, and a Bot API URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "guides":

@@ -50,12 +50,8 @@ class Settings(BaseSettings):
         description="SQLAlchemy-style URL: sqlite:///relative.db, sqlite:////abs/path.db.",
     )
     timezone: str = Field(default="Asia/Ho_Chi_Minh", description="The commune's time zone for schedules.")
-    commune: str = Field(
-        default="11242", description="Code of the commune to serve: content/communes/<code>.yaml."
-    )
-    content_dir: Path = Field(
-        default=REPO_CONTENT_DIR, description="Folder holding guides/, communes/, strings/."
-    )
+    commune: str = Field(default="11242", description="Code of the commune to serve: content/communes/<code>.yaml.")
+    content_dir: Path = Field(default=REPO_CONTENT_DIR, description="Folder holding guides/, communes/, strings/.")
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("commune")

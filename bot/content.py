@@ -315,9 +315,7 @@ def _read_yaml(path: Path, root: Path, faults: list[Fault]) -> tuple[Any, yaml.N
     return data, node
 
 
-def _validate(
-    model: type[BaseModel], data: Any, name: str, node: yaml.Node | None, faults: list[Fault]
-) -> Any:
+def _validate(model: type[BaseModel], data: Any, name: str, node: yaml.Node | None, faults: list[Fault]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -445,9 +443,7 @@ def _load_guide_sources(root: Path, env: jinja2.Environment, faults: list[Fault]
         source = _GuideSource(model, name, node)
         for i, step in enumerate(model.steps):
             source.templates.append(
-                _compile(
-                    env, step.text, name, f"steps[{i}].text", _line_of(node, ["steps", i, "text"]), faults
-                )
+                _compile(env, step.text, name, f"steps[{i}].text", _line_of(node, ["steps", i, "text"]), faults)
             )
         sources[model.id] = source
     return sources
@@ -582,9 +578,7 @@ def _load_strings(
                 continue
             undeclared = meta.find_undeclared_variables(env.parse(text)) - set(context) - RUNTIME_VARIABLES
             if undeclared:
-                faults.append(
-                    Fault(name, str(key), f"unknown variable(s): {', '.join(sorted(undeclared))}", line)
-                )
+                faults.append(Fault(name, str(key), f"unknown variable(s): {', '.join(sorted(undeclared))}", line))
                 continue
             templates[str(key)] = template
     return templates
@@ -604,9 +598,7 @@ def load_content(root: Path, commune_code: str) -> Content:
         raise ContentError("no bot strings could be loaded from content/strings/")
     for fault in faults:
         log.error("content fault: %s", fault)
-    return Content(
-        commune, guides, topics, actions, Strings(templates, commune.template_context()), tuple(faults)
-    )
+    return Content(commune, guides, topics, actions, Strings(templates, commune.template_context()), tuple(faults))
 
 
 def check_content(root: Path) -> list[Fault]:
@@ -628,8 +620,7 @@ def check_content(root: Path) -> list[Fault]:
                 Fault(
                     src.name,
                     "topic",
-                    f"guide must be listed in exactly one topic of topics.yaml "
-                    f"(found {in_topics.count(gid)})",
+                    f"guide must be listed in exactly one topic of topics.yaml (found {in_topics.count(gid)})",
                     _line_of(src.node, ["topic"]),
                 )
             )

@@ -482,16 +482,12 @@ def _parse_table(
         return ParsedRoster([], [RosterFault(None, None, "Tệp không có dữ liệu")], [])
     line, header, rows = found
 
-    warned = [
-        f"Đã bỏ qua cột «{label}»: hệ thống không lưu số căn cước/định danh." for label in header.ignored_ids
-    ]
+    warned = [f"Đã bỏ qua cột «{label}»: hệ thống không lưu số căn cước/định danh." for label in header.ignored_ids]
     for name in _REQUIRED:
         if name not in header.columns:
             faults.add(None, None, f"Thiếu cột «{_CANONICAL[name]}»")
     for name, first, second in header.duplicates:
-        faults.add(
-            line, None, f"hai cột «{first}» và «{second}» cùng là «{_CANONICAL[name]}»; hãy giữ một cột"
-        )
+        faults.add(line, None, f"hai cột «{first}» và «{second}» cùng là «{_CANONICAL[name]}»; hãy giữ một cột")
     if faults:
         return ParsedRoster([], faults.result(), warned)
 

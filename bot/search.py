@@ -111,9 +111,7 @@ class SearchIndex:
             }
             self._docs.append(self._make_doc(guide.id, fields))
         for action in content.actions:
-            self._docs.append(
-                self._make_doc(action.id, {"title": [action.title], "keywords": list(action.keywords)})
-            )
+            self._docs.append(self._make_doc(action.id, {"title": [action.title], "keywords": list(action.keywords)}))
         df: dict[str, int] = {}
         for doc in self._docs:
             for word in doc.field_of:
@@ -172,11 +170,7 @@ class SearchIndex:
                 )
                 / total
             )
-            paired = (
-                sum(1 for pair in query_pairs if pair in doc.pairs) / len(query_pairs)
-                if query_pairs
-                else base
-            )
+            paired = sum(1 for pair in query_pairs if pair in doc.pairs) / len(query_pairs) if query_pairs else base
             covered = max((len(p.split()) for p in doc.phrases if f" {p} " in padded), default=0)
             score = 0.6 * base + 0.25 * paired + 0.15 * min(covered / len(best_words), 1.0)
             if score >= MIN_SCORE:

@@ -29,8 +29,15 @@ class Team:
 
 async def invite_code(core: Core, *, role: str, village_ids: list[int], label: str, commune: str = "11242") -> str:
     async with core.db.transaction() as conn:
-        _, code = await invites.create(conn, commune=commune, role=role, label=label, village_ids=village_ids,
-                                       created_by=None, now=core.services.clock())
+        _, code = await invites.create(
+            conn,
+            commune=commune,
+            role=role,
+            label=label,
+            village_ids=village_ids,
+            created_by=None,
+            now=core.services.clock(),
+        )
     return code
 
 
@@ -41,11 +48,15 @@ async def build_team(core: Core) -> Team:
     await officer.command("join", await invite_code(core, role="officer", village_ids=[], label="Cán bộ Hoa"))
     assert "Chào mừng" in officer.text, officer.text
     volunteer = Person(core, "901")
-    await volunteer.command("join", await invite_code(core, role="volunteer", village_ids=[ids["Thôn 1"]],
-                                                      label="Tình nguyện viên Nam"))
+    await volunteer.command(
+        "join",
+        await invite_code(core, role="volunteer", village_ids=[ids["Thôn 1"]], label="Tình nguyện viên Nam"),
+    )
     other = Person(core, "902")
-    await other.command("join", await invite_code(core, role="volunteer", village_ids=[ids["Thôn 2"]],
-                                                  label="Tình nguyện viên Lan"))
+    await other.command(
+        "join",
+        await invite_code(core, role="volunteer", village_ids=[ids["Thôn 2"]], label="Tình nguyện viên Lan"),
+    )
     await officer.upload("ds.csv", ROSTER_CSV.encode())
     assert "5 hộ mới" in officer.text, officer.text
     return Team(officer, volunteer, other, Person(core, "903"), ids)

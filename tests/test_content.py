@@ -51,13 +51,9 @@ def test_guides_follow_the_content_facts_checklist() -> None:
 
 def test_yaml_syntax_error_is_named_and_the_bot_still_serves_the_rest(content_copy: Path) -> None:
     broken = content_copy / "guides" / "pay-online.yaml"
-    broken.write_text(
-        broken.read_text(encoding="utf-8").replace("steps:", "steps: [\n  oops", 1), encoding="utf-8"
-    )
+    broken.write_text(broken.read_text(encoding="utf-8").replace("steps:", "steps: [\n  oops", 1), encoding="utf-8")
     faults = check_content(content_copy)
-    assert any(
-        f.file.endswith("pay-online.yaml") and "YAML syntax error" in f.message and f.line for f in faults
-    )
+    assert any(f.file.endswith("pay-online.yaml") and "YAML syntax error" in f.message and f.line for f in faults)
     served = load_content(content_copy, "11242")
     assert "pay-online" not in served.guides
     assert len(served.guides) == len(GUIDE_IDS) - 1

@@ -51,9 +51,7 @@ async def test_topic_guide_forward_back_done_and_rating(core: Core) -> None:
     [noted] = await h(event("text", text="Rất dễ hiểu " * 100))
     assert "góp ý" in noted.text
     async with core.db.transaction() as conn:
-        rows = await (
-            await conn.execute("SELECT subject_id, stars, person, length(comment) FROM ratings")
-        ).fetchall()
+        rows = await (await conn.execute("SELECT subject_id, stars, person, length(comment) FROM ratings")).fetchall()
     assert [tuple(r) for r in rows] == [("vneid-register", 4, "telegram:42", 500)]
 
 
@@ -76,9 +74,7 @@ async def test_same_update_twice_is_answered_once(core: Core) -> None:
         ("", "Nút này đã cũ"),
     ],
 )
-async def test_forged_or_unknown_buttons_get_an_explanation_and_the_menu(
-    core: Core, data: str, expected: str
-) -> None:
+async def test_forged_or_unknown_buttons_get_an_explanation_and_the_menu(core: Core, data: str, expected: str) -> None:
     replies = await core.engine.handle(event("button", data=data, message_id="3"))
     assert expected.lower() in replies[0].text.lower()
     assert "🏠 Menu" in labels(replies[-1]) or "📘 Hướng dẫn theo chủ đề" in labels(replies[-1])

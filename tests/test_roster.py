@@ -220,17 +220,13 @@ def test_duplicate_header_is_a_fault() -> None:
 
 
 def test_duplicate_codes_name_both_lines() -> None:
-    parsed = parse_roster(
-        _csv("H01,Lê Văn A,Thôn 1,,,", "H02,Lê Văn B,Thôn 1,,,", "h01,Lê Văn C,Thôn 1,,,"), "a"
-    )
+    parsed = parse_roster(_csv("H01,Lê Văn A,Thôn 1,,,", "H02,Lê Văn B,Thôn 1,,,", "h01,Lê Văn C,Thôn 1,,,"), "a")
     assert _messages(parsed) == ["Dòng 4: mã hộ «h01» trùng với dòng 2"]
     assert [r.code for r in parsed.rows] == ["H01", "H02"]
 
 
 def test_code_faults() -> None:
-    parsed = parse_roster(
-        _csv(",Lê Văn A,Thôn 1,,,", f"{'X' * 31},Lê Văn B,Thôn 1,,,", "H 1,Lê Văn C,Thôn 1,,,"), "a"
-    )
+    parsed = parse_roster(_csv(",Lê Văn A,Thôn 1,,,", f"{'X' * 31},Lê Văn B,Thôn 1,,,", "H 1,Lê Văn C,Thôn 1,,,"), "a")
     assert _messages(parsed) == [
         "Dòng 2: thiếu mã hộ",
         f"Dòng 3: mã hộ «{'X' * 31}» quá dài (tối đa 30 ký tự)",
@@ -268,9 +264,7 @@ def test_unknown_priority_lists_allowed_values() -> None:
 
 
 def test_multiple_priorities() -> None:
-    parsed = parse_roster(
-        _csv('H1,Lê Văn A,Thôn 1,,,"Người cao tuổi; hộ nghèo"', "H2,B Văn C,Thôn 1,,,NKT+DTTS"), "a"
-    )
+    parsed = parse_roster(_csv('H1,Lê Văn A,Thôn 1,,,"Người cao tuổi; hộ nghèo"', "H2,B Văn C,Thôn 1,,,NKT+DTTS"), "a")
     assert parsed.rows[0].priorities == {"elderly", "poor"}
     assert parsed.rows[1].priorities == {"disabled", "ethnic"}
 
@@ -303,14 +297,10 @@ def test_only_header_is_a_fault() -> None:
 
 def test_old_xls_signature() -> None:
     parsed = parse_roster(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "ds.xls")
-    assert _messages(parsed) == [
-        "Tệp .xls cũ chưa đọc được. Hãy mở bằng Excel và lưu lại dạng .xlsx hoặc .csv."
-    ]
+    assert _messages(parsed) == ["Tệp .xls cũ chưa đọc được. Hãy mở bằng Excel và lưu lại dạng .xlsx hoặc .csv."]
 
 
-@pytest.mark.parametrize(
-    "data", [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"]
-)
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"])
 def test_pdf_and_images_rejected(data: bytes) -> None:
     assert _messages(parse_roster(data, "ds.csv")) == ["Chỉ nhận tệp CSV hoặc Excel (.xlsx)."]
 
@@ -430,8 +420,7 @@ def test_export_round_trip() -> None:
 
 def test_100k_csv_rows_parse_fast() -> None:
     lines = [
-        f'H{i},Nguyễn Văn Tèo {i},Thôn {i % 20},"Số {i}, đường Lê Lợi",{i % 7 + 1},Hộ nghèo'
-        for i in range(100_000)
+        f'H{i},Nguyễn Văn Tèo {i},Thôn {i % 20},"Số {i}, đường Lê Lợi",{i % 7 + 1},Hộ nghèo' for i in range(100_000)
     ]
     data = _csv(*lines)
     start = time.perf_counter()

@@ -56,14 +56,22 @@ ACTIONS = {  # action -> (button data that starts it, a word of the allowed answ
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 @pytest.mark.parametrize("who", ["citizen", "volunteer", "officer", "deactivated"])
 async def test_role_action_matrix(team: Team, core: Core, who: str, action: str) -> None:
-    person = {"citizen": team.citizen, "volunteer": team.volunteer, "officer": team.officer,
-              "deactivated": team.other_volunteer}[who]
+    person = {
+        "citizen": team.citizen,
+        "volunteer": team.volunteer,
+        "officer": team.officer,
+        "deactivated": team.other_volunteer,
+    }[who]
     if who == "deactivated":
         await team.officer.press_data("tl")
         await team.officer.press("✅ Tình nguyện viên Lan")
         await team.officer.press("⛔ Ngừng hoạt động")
-    role = {"citizen": Role.CITIZEN, "volunteer": Role.VOLUNTEER, "officer": Role.OFFICER,
-            "deactivated": Role.CITIZEN}[who]
+    role = {
+        "citizen": Role.CITIZEN,
+        "volunteer": Role.VOLUNTEER,
+        "officer": Role.OFFICER,
+        "deactivated": Role.CITIZEN,
+    }[who]
     data, allowed_word = ACTIONS[action]
     await person.press_data(data)
     if role in PERMISSIONS[action]:
@@ -165,8 +173,14 @@ async def test_reimport_updates_by_code_and_keeps_visit_history(team: Team, core
     await team.officer.upload("ds2.csv", (changed + "H004,Mới Thêm,Thôn 1,,1,\n").encode())
     assert "1 hộ mới, 5 hộ cập nhật" in team.officer.text
     assert await count(core, "SELECT count(*) FROM households") == 6
-    assert await count(core, "SELECT count(*) FROM visits v JOIN households h ON h.id = v.household_id"
-                             " WHERE h.code = 'H001' AND h.address = 'Xóm Tây' AND h.reached_at IS NOT NULL") == 1
+    assert (
+        await count(
+            core,
+            "SELECT count(*) FROM visits v JOIN households h ON h.id = v.household_id"
+            " WHERE h.code = 'H001' AND h.address = 'Xóm Tây' AND h.reached_at IS NOT NULL",
+        )
+        == 1
+    )
 
 
 async def test_unknown_villages_are_listed_then_added_on_confirmation(team: Team, core: Core) -> None:
@@ -262,10 +276,12 @@ async def test_other_commune_is_invisible(team: Team, core: Core) -> None:
         await conn.execute("INSERT INTO villages (commune, code, name, folded) VALUES ('99999', 'X', 'X', 'x')")
         await conn.execute(
             "INSERT INTO households (commune, code, code_key, head_name, head_folded, village_id, created_at,"
-            " updated_at) VALUES ('99999', 'B1', 'b1', 'Ngoài Xã', 'ngoai xa', last_insert_rowid(), 'x', 'x')")
+            " updated_at) VALUES ('99999', 'B1', 'b1', 'Ngoài Xã', 'ngoai xa', last_insert_rowid(), 'x', 'x')"
+        )
         await conn.execute(
             "INSERT INTO members (channel, chat_id, commune, role, label, joined_at)"
-            " VALUES ('telegram', '777', '99999', 'volunteer', 'Người xã khác', 'x')")
+            " VALUES ('telegram', '777', '99999', 'volunteer', 'Người xã khác', 'x')"
+        )
     other_household = await count(core, "SELECT id FROM households WHERE commune = '99999'")
     other_member = await count(core, "SELECT id FROM members WHERE commune = '99999'")
     await team.officer.press_data(f"vh:{other_household}")
@@ -379,8 +395,9 @@ async def test_audit_log_records_who_did_what(team: Team, core: Core) -> None:
         assert "Nguyễn" not in str(entry) and "Trần" not in str(entry)  # ids and counts, not names
 
 
-def test_cli_invite_and_household_import_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_invite_and_household_import_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.cli import main
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
@@ -397,4 +414,3 @@ def test_cli_invite_and_household_import_export(tmp_path: Path, monkeypatch: pyt
     assert main(["households", "export", "--commune", "11242", str(out)]) == 0
     assert out.read_bytes()[:2] == b"PK"
     assert main(["invite", "officer", "--commune", "424242"]) == 2
-

@@ -53,9 +53,7 @@ def user(emulator: BotApiEmulator, channel: TelegramChannel) -> User:
     return User(emulator, chat_id=1001)
 
 
-async def test_start_shows_welcome_menu_and_commands_are_registered(
-    user: User, emulator: BotApiEmulator
-) -> None:
+async def test_start_shows_welcome_menu_and_commands_are_registered(user: User, emulator: BotApiEmulator) -> None:
     await user.send("/start")
     reply = await user.reply()
     assert "Xã Nguyễn Lương Bằng" in reply.text
@@ -113,9 +111,7 @@ async def test_deep_link_opens_the_guide(user: User) -> None:
     ("question", "guide_title"),
     [("lam sao dang ky vneid", "Cài VNeID và đăng ký tài khoản"), ("nộp phí online kiểu gì", None)],
 )
-async def test_free_text_question_offers_guides(
-    user: User, core: Core, question: str, guide_title: str | None
-) -> None:
+async def test_free_text_question_offers_guides(user: User, core: Core, question: str, guide_title: str | None) -> None:
     await user.send(question)
     reply = await user.reply()
     expected = guide_title or core.services.content.guides["pay-online"].title
@@ -171,9 +167,7 @@ async def test_same_update_delivered_twice_is_answered_once(user: User, emulator
     assert replies
 
 
-async def test_restart_in_the_middle_of_a_guide(
-    emulator: BotApiEmulator, settings: Settings, clock: Clock
-) -> None:
+async def test_restart_in_the_middle_of_a_guide(emulator: BotApiEmulator, settings: Settings, clock: Clock) -> None:
     core = await build_core(settings, clock=clock)
     channel = TelegramChannel(core.engine, options(emulator))
     await channel.start()
@@ -242,8 +236,9 @@ async def test_webhook_mode_with_secret(emulator: BotApiEmulator, core: Core) ->
         await channel.stop()
 
 
-async def test_volunteer_logs_a_visit_through_telegram(emulator: BotApiEmulator, channel: TelegramChannel,
-                                                        core: Core) -> None:
+async def test_volunteer_logs_a_visit_through_telegram(
+    emulator: BotApiEmulator, channel: TelegramChannel, core: Core
+) -> None:
     from tests.team_fixtures import ROSTER_CSV, invite_code
 
     officer = User(emulator, chat_id=4001)
@@ -265,8 +260,11 @@ async def test_volunteer_logs_a_visit_through_telegram(emulator: BotApiEmulator,
     found = await volunteer.reply()
     await volunteer.press(found.labels[0])
     assert "Người được hướng dẫn nay làm được gì" in (await volunteer.reply()).text
-    for label in ("☐ Tài khoản mức 2 đã kích hoạt", "☐ Đăng nhập được Cổng DVC",
-                  "☐ Đã nộp hoặc tra cứu hồ sơ trực tuyến"):
+    for label in (
+        "☐ Tài khoản mức 2 đã kích hoạt",
+        "☐ Đăng nhập được Cổng DVC",
+        "☐ Đã nộp hoặc tra cứu hồ sơ trực tuyến",
+    ):
         await volunteer.press(label)
         assert (await volunteer.reply()).kind == "edit"
     await volunteer.press("Tiếp ▶")
@@ -276,8 +274,14 @@ async def test_volunteer_logs_a_visit_through_telegram(emulator: BotApiEmulator,
     await volunteer.press("Bỏ qua ▶")
     summary = await volunteer.reply()
     assert "mức 2, đăng nhập DVC, nộp/tra cứu hồ sơ" in summary.text
-    [confirm] = [d for m in volunteer.screen() if m.message_id == summary.message_id
-                 for row in m.buttons for label, d in row if label == "✅ Xác nhận"]
+    [confirm] = [
+        d
+        for m in volunteer.screen()
+        if m.message_id == summary.message_id
+        for row in m.buttons
+        for label, d in row
+        if label == "✅ Xác nhận"
+    ]
     await volunteer.press_data(confirm, message_id=summary.message_id)
     await volunteer.press_data(confirm, message_id=summary.message_id)  # a double tap before the edit lands
     texts = [r.text for r in await volunteer.replies(count=2)]

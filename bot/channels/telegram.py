@@ -206,9 +206,7 @@ class TelegramChannel:
             return replace(inbound, kind="file", media="too_big")
         return replace(inbound, kind="file", file=Attachment(name[:100], content))
 
-    async def deliver(
-        self, chat_id: int, replies: list[Outbound], edit_message_id: str | None = None
-    ) -> None:
+    async def deliver(self, chat_id: int, replies: list[Outbound], edit_message_id: str | None = None) -> None:
         """Send replies in order; the first one marked `edit` replaces the pressed message."""
         bot = self.application.bot
         for reply in replies:
@@ -276,6 +274,4 @@ class TelegramChannel:
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Last resort: log with the update id only (no text, no person)."""
         uid = update.update_id if isinstance(update, Update) else None
-        log.error(
-            "telegram update %s failed: %r", uid, context.error.__class__.__name__, exc_info=context.error
-        )
+        log.error("telegram update %s failed: %r", uid, context.error.__class__.__name__, exc_info=context.error)

@@ -72,8 +72,7 @@ async def todo(turn: Turn) -> Answer:
     for h in items:
         marks = "".join(PRIORITY_MARK[p] for p in sorted(h.priorities) if p in PRIORITY_MARK)
         lines.append(
-            f"• {h.code} · {h.head_name} ({names.get(h.village_id, '')}) {marks} — "
-            f"{_last_visit(h.last_visit_at, tz)}"
+            f"• {h.code} · {h.head_name} ({names.get(h.village_id, '')}) {marks} — {_last_visit(h.last_visit_at, tz)}"
         )
     buttons = [button(f"📝 {h.code} · {h.head_name}"[:60], f"vh:{h.id}") for h in items]
     nav = []
@@ -85,11 +84,7 @@ async def todo(turn: Turn) -> Answer:
     if nav:
         message = answer.messages[0]
         answer = Answer(
-            [
-                type(message)(
-                    message.text, (*message.buttons[:-1], tuple(nav), message.buttons[-1]), edit=message.edit
-                )
-            ],
+            [type(message)(message.text, (*message.buttons[:-1], tuple(nav), message.buttons[-1]), edit=message.edit)],
             {},
         )
     return answer

@@ -67,9 +67,7 @@ async def _use_code(turn: Turn, code: str) -> Answer:
         role=invite.role,
     )
     all_villages = await villages.for_commune(conn, invite.commune)
-    where = (
-        f"Thôn phụ trách: {_village_names(member.village_ids, all_villages)}." if member.village_ids else ""
-    )
+    where = f"Thôn phụ trách: {_village_names(member.village_ids, all_villages)}." if member.village_ids else ""
     joined = Turn(turn.inbound, {}, conn, turn.services, now, turn.caps, member)
     text = turn.t("join_ok", name=member.label, role=ROLE_NAMES[Role(member.role)], villages=where)
     return menu_answer(joined, text)
@@ -209,9 +207,7 @@ async def villages_toggle(turn: Turn) -> Answer:
     if member is None or village_id not in valid:
         return menu_answer(turn, turn.t("stale_button"))
     chosen = set(draft.get("villages", [])) ^ {village_id}
-    return await _villages_screen(
-        turn, {"member": member.id, "villages": sorted(chosen & valid)}, member.label
-    )
+    return await _villages_screen(turn, {"member": member.id, "villages": sorted(chosen & valid)}, member.label)
 
 
 @router.button("tvs")
@@ -235,9 +231,7 @@ async def villages_save(turn: Turn) -> Answer:
         now=turn.now,
         villages=chosen,
     )
-    return reply(
-        turn, turn.t("member_saved", name=member.label), button(turn.t("btn_team"), "tl"), edit=True, state={}
-    )
+    return reply(turn, turn.t("member_saved", name=member.label), button(turn.t("btn_team"), "tl"), edit=True, state={})
 
 
 # ---- officers: invites --------------------------------------------------------------------------
@@ -311,9 +305,7 @@ async def invite_villages_done(turn: Turn) -> Answer:
         return menu_answer(turn, turn.t("stale_button"))
     if not draft.get("villages"):
         return await _invite_villages(turn, [])
-    return Answer(
-        [*menu_answer(turn, turn.t("invite_label")).messages], {"invite": draft, "await": "invite_label"}
-    )
+    return Answer([*menu_answer(turn, turn.t("invite_label")).messages], {"invite": draft, "await": "invite_label"})
 
 
 @router.text_for("invite_label")
@@ -358,11 +350,7 @@ async def invite_label(turn: Turn) -> Answer:
 @requires("invite.revoke")
 async def invite_revoke(turn: Turn) -> Answer:
     args = turn.args()
-    invite = (
-        await invites.get(turn.conn, turn.commune, int(args[0]))
-        if len(args) == 1 and args[0].isdigit()
-        else None
-    )
+    invite = await invites.get(turn.conn, turn.commune, int(args[0])) if len(args) == 1 and args[0].isdigit() else None
     if invite is None or not await invites.revoke(turn.conn, turn.commune, invite.id, turn.now):
         return menu_answer(turn, turn.t("invite_gone"))
     await audit.record(

@@ -101,9 +101,7 @@ async def find(turn: Turn) -> Answer:
     if not found:
         return reply(turn, t("visit_not_found", query=query), *extra, state={"await": "visit_find"})
     names = {v.id: v.name for v in await villages.for_commune(turn.conn, turn.commune)}
-    items = [
-        button(f"{h.code} · {h.head_name} ({names.get(h.village_id, '')})"[:60], f"vh:{h.id}") for h in found
-    ]
+    items = [button(f"{h.code} · {h.head_name} ({names.get(h.village_id, '')})"[:60], f"vh:{h.id}") for h in found]
     return reply(turn, t("visit_found", count=len(found)), *items, *extra, state={"await": "visit_find"})
 
 
@@ -174,9 +172,7 @@ async def new_household_name(turn: Turn) -> Answer:
 # ---- 2. what can the trained person do now --------------------------------------------------------
 
 
-def _skills_screen(
-    turn: Turn, draft: dict[str, Any], *, edit: bool = False, note: str | None = None
-) -> Answer:
+def _skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, note: str | None = None) -> Answer:
     t = turn.t
     skills = int(draft.get("skills", 0))
     toggles = [button(tick(SKILL_LABELS[s], bool(skills & s)), f"vt:{i}") for i, s in enumerate(ALL_SKILLS)]
@@ -267,9 +263,7 @@ async def note(turn: Turn) -> Answer:
     if _ID_LIKE.search(text):
         return reply(turn, turn.t("visit_secret"), button(turn.t("btn_skip"), "vo"), state=turn.state)
     if len(text) > MAX_NOTE:
-        return reply(
-            turn, turn.t("visit_note", limit=MAX_NOTE), button(turn.t("btn_skip"), "vo"), state=turn.state
-        )
+        return reply(turn, turn.t("visit_note", limit=MAX_NOTE), button(turn.t("btn_skip"), "vo"), state=turn.state)
     draft["note"] = text or None
     return _summary(turn, draft)
 

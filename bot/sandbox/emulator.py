@@ -80,12 +80,9 @@ _NOT_MODIFIED = (
 )
 _QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 _WEBHOOK_CONFLICT = (
-    "Conflict: can't use getUpdates method while webhook is active; "
-    "use deleteWebhook to delete the webhook first"
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
-_POLL_CONFLICT = (
-    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
-)
+_POLL_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 _FILE_FOLDERS = {
     "document": "documents",
     "photo": "photos",
@@ -408,13 +405,9 @@ def _parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
                 match = _TAG_NAME_RE.match(inner)
                 name = match.group(0).lower() if match else ""
                 if name not in _HTML_TAGS:
-                    raise _bad(
-                        f'can\'t parse entities: Unsupported start tag "{name}" '
-                        f"at byte offset {byte_offset(i)}"
-                    )
+                    raise _bad(f'can\'t parse entities: Unsupported start tag "{name}" at byte offset {byte_offset(i)}')
                 attrs = {
-                    key.lower(): html.unescape(a or b or c)
-                    for key, a, b, c in _ATTR_RE.findall(inner[len(name) :])
+                    key.lower(): html.unescape(a or b or c) for key, a, b, c in _ATTR_RE.findall(inner[len(name) :])
                 }
                 if name == "span" and attrs.get("class") != "tg-spoiler":
                     raise _bad(
@@ -879,9 +872,7 @@ class BotApiEmulator:
                 description = f"Too Many Requests: retry after {retry_after}"
             else:
                 description = _DEFAULT_ERROR_TEXT.get(status, f"Error {status}")
-        self._injected.setdefault(method.lower(), []).append(
-            _Injected(status, description, parameters, count, chat_id)
-        )
+        self._injected.setdefault(method.lower(), []).append(_Injected(status, description, parameters, count, chat_id))
 
     # ---------------------------------------------------------------------------------- inspection
 
@@ -1074,9 +1065,7 @@ class BotApiEmulator:
             for a in self.actions(chat_id, after)
         ]
 
-    async def _user_messages(
-        self, chat_id: int, after: int, wait: float, closed: asyncio.Event
-    ) -> dict[str, Any]:
+    async def _user_messages(self, chat_id: int, after: int, wait: float, closed: asyncio.Event) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(max(wait, 0.0), MAX_USER_WAIT)
         signal = self._signal(chat_id)
@@ -1251,9 +1240,7 @@ class BotApiEmulator:
             keep = -offset
             self._pending = self._pending[-keep:] if keep else []
             return
-        self._pending = [
-            p for p in self._pending if p.update["update_id"] >= offset or (p.forced and not p.delivered)
-        ]
+        self._pending = [p for p in self._pending if p.update["update_id"] >= offset or (p.forced and not p.delivered)]
 
     def _take(self, offset: int | None, limit: int) -> list[dict[str, Any]]:
         chosen = [
@@ -1648,9 +1635,7 @@ class _BotHandler(_EmulatorHandler):
 
     def _params(self) -> _Params:
         values: dict[str, Any] = {
-            key: items[-1].decode("utf-8", "replace")
-            for key, items in self.request.arguments.items()
-            if items
+            key: items[-1].decode("utf-8", "replace") for key, items in self.request.arguments.items() if items
         }
         if self.request.headers.get("Content-Type", "").startswith("application/json"):
             values.update(self.json_body())

@@ -115,9 +115,7 @@ class User:
         timeout: float = 5.0,  # noqa: ASYNC109 - overall deadline, forwarded to wait_actions
     ) -> list[Reply]:
         """Bot sends/edits since this user's last action, once ``count`` arrived and the bot went quiet."""
-        actions = await self.emulator.wait_actions(
-            self.chat_id, self._mark, count=count, quiet=quiet, timeout=timeout
-        )
+        actions = await self.emulator.wait_actions(self.chat_id, self._mark, count=count, quiet=quiet, timeout=timeout)
         return [Reply.from_action(a) for a in actions]
 
     async def reply(self) -> Reply:

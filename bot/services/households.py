@@ -51,9 +51,7 @@ async def import_roster(
         if key not in table:
             unknown.setdefault(key, row.village)
     if unknown and not create_villages:
-        return ImportResult(
-            unknown_villages=sorted(unknown.values(), key=fold), warnings=list(parsed.warnings)
-        )
+        return ImportResult(unknown_villages=sorted(unknown.values(), key=fold), warnings=list(parsed.warnings))
     created = []
     for key, name in unknown.items():
         table[key] = await villages.add(conn, commune, name)
@@ -75,9 +73,7 @@ async def import_roster(
         rows=len(rows),
         villages_created=len(created),
     )
-    return ImportResult(
-        warnings=list(parsed.warnings), added=added, updated=updated, villages_created=created
-    )
+    return ImportResult(warnings=list(parsed.warnings), added=added, updated=updated, villages_created=created)
 
 
 async def add_villages(conn: Conn, *, commune: str, names: list[str], actor: str, now: datetime) -> list[str]:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.search import fold
-from bot.store.database import Conn, opt_str as _opt
+from bot.store.database import Conn
+from bot.store.database import opt_str as _opt
 
 PRIORITY_ORDER = ("elderly", "disabled", "poor", "ethnic")
 
@@ -53,8 +54,7 @@ class VillageProgress:
 
 
 _COLUMNS = (
-    "id, commune, code, head_name, village_id, address, members, priorities, added_in_field, "
-    "reached_at, last_visit_at"
+    "id, commune, code, head_name, village_id, address, members, priorities, added_in_field, reached_at, last_visit_at"
 )
 
 
@@ -139,9 +139,7 @@ async def existing_codes(conn: Conn, commune: str) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-async def upsert_many(
-    conn: Conn, commune: str, rows: Sequence[NewHousehold], now: datetime
-) -> tuple[int, int]:
+async def upsert_many(conn: Conn, commune: str, rows: Sequence[NewHousehold], now: datetime) -> tuple[int, int]:
     """Insert new codes, update known ones in place (same id, so visit history stays). → (added, updated)."""
     known = await existing_codes(conn, commune)
     stamp = now.isoformat(timespec="seconds")
@@ -179,9 +177,7 @@ async def upsert_many(
     return added, len(rows) - added
 
 
-async def set_status(
-    conn: Conn, household_id: int, *, reached_at: str | None, last_visit_at: str | None
-) -> None:
+async def set_status(conn: Conn, household_id: int, *, reached_at: str | None, last_visit_at: str | None) -> None:
     await conn.execute(
         "UPDATE households SET reached_at = ?, last_visit_at = ? WHERE id = ?",
         (reached_at, last_visit_at, household_id),
@@ -204,9 +200,7 @@ async def progress(conn: Conn, village_ids: Sequence[int], since: datetime) -> l
     return [VillageProgress(int(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
 
 
-async def todo(
-    conn: Conn, village_ids: Sequence[int], *, limit: int, offset: int
-) -> tuple[list[Household], int]:
+async def todo(conn: Conn, village_ids: Sequence[int], *, limit: int, offset: int) -> tuple[list[Household], int]:
     """Unreached households: priority groups first, then never visited, then longest since a visit."""
     if not village_ids:
         return [], 0

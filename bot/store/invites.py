@@ -12,7 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.store.database import Conn, opt_str as _opt
+from bot.store.database import Conn
+from bot.store.database import opt_str as _opt
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 TTL = timedelta(days=7)
@@ -103,9 +104,7 @@ async def get(conn: Conn, commune: str, invite_id: int) -> Invite | None:
 
 
 async def find(conn: Conn, code: str) -> Invite | None:
-    rows = await conn.execute_fetchall(
-        f"SELECT {_COLUMNS} FROM invites WHERE code_hash = ?", (hash_code(code),)
-    )
+    rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM invites WHERE code_hash = ?", (hash_code(code),))
     row = next(iter(rows), None)
     return _invite(tuple(row)) if row is not None else None
 

@@ -34,9 +34,7 @@ async def _villages_of(conn: Conn, member_id: int) -> tuple[int, ...]:
 
 def _member(row: Sequence[object], villages: tuple[int, ...]) -> Member:
     i, channel, chat_id, commune, role, label, active = row
-    return Member(
-        int(str(i)), str(channel), str(chat_id), str(commune), str(role), str(label), bool(active), villages
-    )
+    return Member(int(str(i)), str(channel), str(chat_id), str(commune), str(role), str(label), bool(active), villages)
 
 
 _COLUMNS = "id, channel, chat_id, commune, role, label, active"

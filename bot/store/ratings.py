@@ -19,9 +19,7 @@ class Rating:
     comment: str | None
 
 
-async def rate(
-    conn: Conn, *, subject_kind: str, subject_id: str, person: str, stars: int, now: datetime
-) -> int:
+async def rate(conn: Conn, *, subject_kind: str, subject_id: str, person: str, stars: int, now: datetime) -> int:
     """Store a rating; a person's later rating of the same thing replaces the earlier one."""
     if not 1 <= stars <= 5:
         raise ValueError("stars must be 1..5")

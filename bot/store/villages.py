@@ -38,9 +38,7 @@ async def sync(conn: Conn, commune: str, villages: Iterable[tuple[str, str]]) ->
 
 
 async def for_commune(conn: Conn, commune: str) -> list[Village]:
-    rows = await conn.execute_fetchall(
-        f"SELECT {_COLUMNS} FROM villages WHERE commune = ? ORDER BY id", (commune,)
-    )
+    rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM villages WHERE commune = ? ORDER BY id", (commune,))
     return [_village(r) for r in rows]
 
 

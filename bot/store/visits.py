@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.database import Conn, opt_str as _opt
+from bot.store.database import Conn
+from bot.store.database import opt_str as _opt
 
 
 @dataclass(frozen=True, slots=True)

@@ -209,9 +209,7 @@ async def test_callback_answers(bot: Bot, emu: BotApiEmulator) -> None:
 
 async def test_files_are_stored_and_served(bot: Bot, emu: BotApiEmulator) -> None:
     emu.send_text(CHAT, "/start")
-    doc = await bot.send_document(
-        CHAT, document=b"%PDF-1.4 fake", filename="huong_dan.pdf", caption="Hướng dẫn"
-    )
+    doc = await bot.send_document(CHAT, document=b"%PDF-1.4 fake", filename="huong_dan.pdf", caption="Hướng dẫn")
     photo = await bot.send_photo(CHAT, photo=PNG, caption="Mã QR")
     assert doc.document is not None and doc.document.file_name == "huong_dan.pdf"
     assert photo.photo and photo.photo[-1].width == 1
@@ -486,9 +484,7 @@ async def _document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @pytest.fixture
 async def app(emu: BotApiEmulator) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
-    application = (
-        ApplicationBuilder().token(emu.token).base_url(emu.base_url).base_file_url(emu.base_file_url).build()
-    )
+    application = ApplicationBuilder().token(emu.token).base_url(emu.base_url).base_file_url(emu.base_file_url).build()
     application.add_handler(CommandHandler("start", _start))
     application.add_handler(MessageHandler(filters.Document.ALL, _document))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))
@@ -534,15 +530,11 @@ async def test_stop_releases_long_polls() -> None:
     await emulator.start()
     try:
         async with httpx.AsyncClient(base_url=emulator.url) as http:
-            bot_poll = asyncio.create_task(
-                http.get(f"/bot{emulator.token}/getUpdates", params={"timeout": 20})
-            )
+            bot_poll = asyncio.create_task(http.get(f"/bot{emulator.token}/getUpdates", params={"timeout": 20}))
             user_poll = asyncio.create_task(http.get("/user/1/messages", params={"after": 0, "wait": 20}))
             waiter = asyncio.create_task(emulator.wait_actions(1, 0, timeout=20))
             stopper: list[asyncio.Task[None]] = []
-            asyncio.get_running_loop().call_later(
-                0.2, lambda: stopper.append(asyncio.create_task(emulator.stop()))
-            )
+            asyncio.get_running_loop().call_later(0.2, lambda: stopper.append(asyncio.create_task(emulator.stop())))
             started = time.monotonic()
             got_bot, got_user = await asyncio.wait_for(asyncio.gather(bot_poll, user_poll), 5)
             assert got_bot.json() == {"ok": True, "result": []}
