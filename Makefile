@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/roster.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
