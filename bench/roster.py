@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.search import fold  # noqa: E402
-from bot.services.coverage import week_start  # noqa: E402
-from bot.services.households import import_roster  # noqa: E402
-from bot.store import Database, households, villages  # noqa: E402
+from bot.search import fold
+from bot.services.coverage import week_start
+from bot.services.households import import_roster
+from bot.store import Database, households, villages
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 FIRST = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
@@ -40,7 +40,9 @@ def roster_csv(n: int, village_names: list[str], rng: random.Random) -> bytes:
     lines = ["Mã hộ,Họ tên chủ hộ,Thôn,Địa chỉ,Số nhân khẩu,Ưu tiên"]
     for i in range(n):
         name = f"{rng.choice(FIRST)} {rng.choice(MIDDLE)} {rng.choice(LAST)}"
-        lines.append(f"HD{i:06d},{name},{rng.choice(village_names)},Xóm {i % 40},{rng.randint(1, 9)},{rng.choice(PRIOS)}")
+        lines.append(
+            f"HD{i:06d},{name},{rng.choice(village_names)},Xóm {i % 40},{rng.randint(1, 9)},{rng.choice(PRIOS)}"
+        )
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -75,39 +77,74 @@ def build_big(path: Path, communes: int, villages_per: int, households_n: int, v
     village_ids: list[int] = []
     for c in range(communes):
         for v in range(villages_per):
-            cur = conn.execute("INSERT INTO villages (commune, code, name, folded) VALUES (?, ?, ?, ?)",
-                               (f"C{c:04d}", f"T{v:02d}", f"Thôn {v + 1}", fold(f"Thôn {v + 1}")))
+            cur = conn.execute(
+                "INSERT INTO villages (commune, code, name, folded) VALUES (?, ?, ?, ?)",
+                (f"C{c:04d}", f"T{v:02d}", f"Thôn {v + 1}", fold(f"Thôn {v + 1}")),
+            )
             village_ids.append(int(cur.lastrowid or 0))
     conn.executemany(
-        "INSERT INTO members (channel, chat_id, commune, role, label, joined_at) VALUES ('telegram', ?, ?, 'volunteer', ?, ?)",
+        "INSERT INTO members (channel, chat_id, commune, role, label, joined_at)"
+        " VALUES ('telegram', ?, ?, 'volunteer', ?, ?)",
         [(str(i), f"C{i % communes:04d}", f"TNV {i}", NOW.isoformat()) for i in range(communes * 5)],
     )
-    conn.executemany("INSERT INTO member_villages (member_id, village_id) VALUES (?, ?)",
-                     [(i + 1, village_ids[(i % communes) * villages_per + (i // communes) * 2 % villages_per])
-                      for i in range(communes * 5)])
+    conn.executemany(
+        "INSERT INTO member_villages (member_id, village_id) VALUES (?, ?)",
+        [
+            (i + 1, village_ids[(i % communes) * villages_per + (i // communes) * 2 % villages_per])
+            for i in range(communes * 5)
+        ],
+    )
     batch = []
     for i in range(households_n):
         village = village_ids[i % len(village_ids)]
         commune = f"C{(village - 1) // villages_per:04d}"
-        reached = (NOW - timedelta(days=rng.randint(0, 60))).isoformat(timespec="seconds") if rng.random() < 0.45 else None
+        reached = (
+            (NOW - timedelta(days=rng.randint(0, 60))).isoformat(timespec="seconds") if rng.random() < 0.45 else None
+        )
         last = (NOW - timedelta(days=rng.randint(0, 90))).isoformat(timespec="seconds") if rng.random() < 0.7 else None
         prio = rng.random() < 0.15
         name = f"{rng.choice(FIRST)} {rng.choice(MIDDLE)} {rng.choice(LAST)}"
-        batch.append((commune, f"H{i:07d}", f"h{i:07d}", name, fold(name), village, "elderly" if prio else "",
-                      int(prio), reached, last, NOW.isoformat(), NOW.isoformat()))
+        batch.append(
+            (
+                commune,
+                f"H{i:07d}",
+                f"h{i:07d}",
+                name,
+                fold(name),
+                village,
+                "elderly" if prio else "",
+                int(prio),
+                reached,
+                last,
+                NOW.isoformat(),
+                NOW.isoformat(),
+            )
+        )
         if len(batch) == 50_000:
             conn.executemany(
                 "INSERT INTO households (commune, code, code_key, head_name, head_folded, village_id, priorities,"
                 " priority_rank, reached_at, last_visit_at, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                batch,
+            )
             batch = []
     members_n = communes * 5
     for start in range(0, visits_n, 100_000):
         conn.executemany(
             "INSERT INTO visits (household_id, member_id, request_key, skills, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [(rng.randint(1, households_n), rng.randint(1, members_n), f"k{j}", rng.randint(1, 31),
-              NOW.isoformat(), NOW.isoformat()) for j in range(start, min(start + 100_000, visits_n))])
+            [
+                (
+                    rng.randint(1, households_n),
+                    rng.randint(1, members_n),
+                    f"k{j}",
+                    rng.randint(1, 31),
+                    NOW.isoformat(),
+                    NOW.isoformat(),
+                )
+                for j in range(start, min(start + 100_000, visits_n))
+            ],
+        )
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
@@ -134,11 +171,14 @@ async def bench_queries(path: Path, rebuild: bool) -> None:
     since = week_start(NOW, "Asia/Ho_Chi_Minh")
     async with db.transaction() as conn:
         counts = await conn.execute_fetchall(
-            "SELECT (SELECT count(*) FROM households), (SELECT count(*) FROM villages), (SELECT count(*) FROM visits)")
+            "SELECT (SELECT count(*) FROM households), (SELECT count(*) FROM villages), (SELECT count(*) FROM visits)"
+        )
         commune_villages = [v.id for v in await villages.for_commune(conn, "C0123")]
         all_villages = [int(r[0]) for r in await conn.execute_fetchall("SELECT id FROM villages")]
-        member_villages = [int(r[0]) for r in await conn.execute_fetchall(
-            "SELECT village_id FROM member_villages WHERE member_id = 124")]
+        member_villages = [
+            int(r[0])
+            for r in await conn.execute_fetchall("SELECT village_id FROM member_villages WHERE member_id = 124")
+        ]
     h, v, visits = next(iter(counts))
     print(f"database: {h:,} households, {v:,} villages, {visits:,} visits")
 

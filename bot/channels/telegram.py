@@ -133,7 +133,8 @@ class TelegramChannel:
             .base_url(options.base_url)
             .base_file_url(file_url_for(options.base_url))
             .rate_limiter(limiter)
-            .concurrent_updates(True)
+            # Bounded: SQLite has one writer, so more in-flight updates only queue on the database lock.
+            .concurrent_updates(16)
             .get_updates_read_timeout(options.poll_timeout + 10)
             .build()
         )

@@ -71,6 +71,19 @@ class Turn:
     def content(self) -> Content:
         return self.services.content
 
+    @property
+    def actor(self) -> str:
+        """Who acts, for the audit log: a member id, never a name."""
+        return f"member:{self.member.id}" if self.member is not None else self.person
+
+    async def audit(self, action: str, object: str, **detail: Any) -> None:
+        """Record in the audit log what this person did (ids and counts only)."""
+        from bot.store import audit
+
+        await audit.record(
+            self.conn, commune=self.commune, actor=self.actor, action=action, object=object, now=self.now, **detail
+        )
+
     def args(self) -> list[str]:
         """The arguments of pressed button data ("g:vneid-register:2" → ["vneid-register", "2"])."""
         _, _, rest = self.inbound.data.partition(":")

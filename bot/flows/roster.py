@@ -14,10 +14,6 @@ MAX_LISTED = 15
 MAX_NEW_VILLAGES = 30
 
 
-def _actor(turn: Turn) -> str:
-    return f"member:{turn.member.id}" if turn.member else turn.person
-
-
 @router.button("ih")
 @requires("roster.import")
 async def import_help(turn: Turn) -> Answer:
@@ -45,7 +41,7 @@ async def roster_file(turn: Turn) -> Answer:
         commune=turn.commune,
         data=file.content,
         filename=file.name,
-        actor=_actor(turn),
+        actor=turn.actor,
         now=turn.now,
     )
     if result.faults:
@@ -72,7 +68,7 @@ async def confirm_villages(turn: Turn) -> Answer:
         turn.conn,
         commune=turn.commune,
         names=[str(n) for n in names][:MAX_NEW_VILLAGES],
-        actor=_actor(turn),
+        actor=turn.actor,
         now=turn.now,
     )
     return menu_answer(turn, turn.t("villages_added", count=len(added), villages=", ".join(added) or "—"))
@@ -89,7 +85,7 @@ async def export(turn: Turn) -> Answer:
         commune=turn.commune,
         commune_name=content.name,
         timezone=turn.services.settings.timezone,
-        actor=_actor(turn),
+        actor=turn.actor,
         now=turn.now,
     )
     name = f"danh-sach-ho-{turn.commune}-{turn.now.date().isoformat()}.xlsx"

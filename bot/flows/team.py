@@ -156,14 +156,7 @@ async def _set_active(turn: Turn, active: bool) -> Answer:
     if member.id == _me(turn):
         return menu_answer(turn, turn.t("member_self"))
     await members.set_active(turn.conn, member.id, active, turn.now)
-    await audit.record(
-        turn.conn,
-        commune=turn.commune,
-        actor=f"member:{_me(turn)}",
-        action="activate" if active else "deactivate",
-        object=f"member:{member.id}",
-        now=turn.now,
-    )
+    await turn.audit("activate" if active else "deactivate", f"member:{member.id}")
     return reply(turn, turn.t("member_saved", name=member.label), button(turn.t("btn_team"), "tl"), edit=True)
 
 
@@ -222,15 +215,7 @@ async def villages_save(turn: Turn) -> Answer:
     valid = {v.id for v in await villages.for_commune(turn.conn, turn.commune)}
     chosen = sorted(set(draft.get("villages", [])) & valid)
     await members.set_villages(turn.conn, member.id, chosen)
-    await audit.record(
-        turn.conn,
-        commune=turn.commune,
-        actor=f"member:{_me(turn)}",
-        action="move",
-        object=f"member:{member.id}",
-        now=turn.now,
-        villages=chosen,
-    )
+    await turn.audit("move", f"member:{member.id}", villages=chosen)
     return reply(turn, turn.t("member_saved", name=member.label), button(turn.t("btn_team"), "tl"), edit=True, state={})
 
 
@@ -330,15 +315,7 @@ async def invite_label(turn: Turn) -> Answer:
         created_by=_me(turn) or None,
         now=turn.now,
     )
-    await audit.record(
-        turn.conn,
-        commune=turn.commune,
-        actor=f"member:{_me(turn)}",
-        action="create",
-        object=f"invite:{invite.id}",
-        now=turn.now,
-        role=role,
-    )
+    await turn.audit("create", f"invite:{invite.id}", role=role)
     tz = ZoneInfo(turn.services.settings.timezone)
     text = turn.t(
         "invite_created", name=label, code=code, expires=invite.expires_at.astimezone(tz).strftime("%d/%m/%Y")
@@ -353,12 +330,5 @@ async def invite_revoke(turn: Turn) -> Answer:
     invite = await invites.get(turn.conn, turn.commune, int(args[0])) if len(args) == 1 and args[0].isdigit() else None
     if invite is None or not await invites.revoke(turn.conn, turn.commune, invite.id, turn.now):
         return menu_answer(turn, turn.t("invite_gone"))
-    await audit.record(
-        turn.conn,
-        commune=turn.commune,
-        actor=f"member:{_me(turn)}",
-        action="revoke",
-        object=f"invite:{invite.id}",
-        now=turn.now,
-    )
+    await turn.audit("revoke", f"invite:{invite.id}")
     return menu_answer(turn, turn.t("invite_revoked", name=invite.label))

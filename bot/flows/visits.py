@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from bot.coverage import ALL_SKILLS, SKILL_LABELS, describe
-from bot.flows.base import Answer, Router, Turn, button, requires
+from bot.flows.base import Answer, Handler, Router, Turn, button, requires
 from bot.flows.common import menu_answer, reply, tick
 from bot.search import fold
 from bot.services.coverage import progress_line, refresh_household, week_start
-from bot.store import audit, households, villages, visits
+from bot.store import households, villages, visits
 from bot.store.households import Household
 
 router = Router()
@@ -48,6 +49,22 @@ async def _household_in_scope(turn: Turn, household_id: int) -> Household | None
 def _draft(turn: Turn) -> dict[str, Any] | None:
     draft = turn.state.get("visit")
     return draft if isinstance(draft, dict) and isinstance(draft.get("key"), str) else None
+
+
+DraftStep = Callable[[Turn, dict[str, Any]], Awaitable[Answer]]
+
+
+def with_draft(step: DraftStep) -> Handler:
+    """Run a step of an open draft; a stale button or text after the draft ended gets a way back."""
+
+    async def handler(turn: Turn) -> Answer:
+        draft = _draft(turn)
+        if draft is None:
+            return menu_answer(turn, turn.t("visit_no_draft"))
+        return await step(turn, draft)
+
+    handler.__doc__, handler.__name__ = step.__doc__, step.__name__
+    return handler
 
 
 def _int_arg(turn: Turn) -> int | None:
@@ -192,20 +209,19 @@ def _skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, not
 
 @router.button("vt")
 @requires("visit.log")
-async def toggle(turn: Turn) -> Answer:
-    draft, index = _draft(turn), _int_arg(turn)
-    if draft is None or index is None or index >= len(ALL_SKILLS):
-        return menu_answer(turn, turn.t("visit_no_draft"))
+@with_draft
+async def toggle(turn: Turn, draft: dict[str, Any]) -> Answer:
+    index = _int_arg(turn)
+    if index is None or index >= len(ALL_SKILLS):
+        return menu_answer(turn, turn.t("stale_button"))
     draft["skills"] = int(draft.get("skills", 0)) ^ int(ALL_SKILLS[index])
     return _skills_screen(turn, draft, edit=True)
 
 
 @router.button("vk")
 @requires("visit.log")
-async def skills_done(turn: Turn) -> Answer:
-    draft = _draft(turn)
-    if draft is None:
-        return menu_answer(turn, turn.t("visit_no_draft"))
+@with_draft
+async def skills_done(turn: Turn, draft: dict[str, Any]) -> Answer:
     if not draft.get("skills"):
         return _skills_screen(turn, draft, edit=True, note=turn.t("visit_need_skill"))
     return reply(
@@ -222,10 +238,8 @@ async def skills_done(turn: Turn) -> Answer:
 
 @router.text_for("visit_person")
 @requires("visit.log")
-async def person(turn: Turn) -> Answer:
-    draft = _draft(turn)
-    if draft is None:
-        return menu_answer(turn, turn.t("visit_no_draft"))
+@with_draft
+async def person(turn: Turn, draft: dict[str, Any]) -> Answer:
     name = _clean_name(turn.inbound.text, MAX_NAME)
     if name is None:
         key = "visit_secret" if _ID_LIKE.search(turn.inbound.text) else "visit_bad_name"
@@ -236,10 +250,8 @@ async def person(turn: Turn) -> Answer:
 
 @router.button("vp")
 @requires("visit.log")
-async def skip_person(turn: Turn) -> Answer:
-    draft = _draft(turn)
-    if draft is None:
-        return menu_answer(turn, turn.t("visit_no_draft"))
+@with_draft
+async def skip_person(turn: Turn, draft: dict[str, Any]) -> Answer:
     draft["person"] = None
     return _ask_note(turn, draft)
 
@@ -255,10 +267,8 @@ def _ask_note(turn: Turn, draft: dict[str, Any]) -> Answer:
 
 @router.text_for("visit_note")
 @requires("visit.log")
-async def note(turn: Turn) -> Answer:
-    draft = _draft(turn)
-    if draft is None:
-        return menu_answer(turn, turn.t("visit_no_draft"))
+@with_draft
+async def note(turn: Turn, draft: dict[str, Any]) -> Answer:
     text = " ".join(turn.inbound.text.split())
     if _ID_LIKE.search(text):
         return reply(turn, turn.t("visit_secret"), button(turn.t("btn_skip"), "vo"), state=turn.state)
@@ -270,10 +280,8 @@ async def note(turn: Turn) -> Answer:
 
 @router.button("vo")
 @requires("visit.log")
-async def skip_note(turn: Turn) -> Answer:
-    draft = _draft(turn)
-    if draft is None:
-        return menu_answer(turn, turn.t("visit_no_draft"))
+@with_draft
+async def skip_note(turn: Turn, draft: dict[str, Any]) -> Answer:
     draft["note"] = None
     return _summary(turn, draft)
 
@@ -339,15 +347,7 @@ async def confirm(turn: Turn) -> Answer:
     )
     if created:
         await refresh_household(turn.conn, household.id, turn.now)
-        await audit.record(
-            turn.conn,
-            commune=turn.commune,
-            actor=f"member:{member.id}",
-            action="create",
-            object=f"visit:{visit.id}",
-            now=turn.now,
-            household=household.id,
-        )
+        await turn.audit("create", f"visit:{visit.id}", household=household.id)
     return await _saved_answer(turn, household, visit.id)
 
 
@@ -366,15 +366,7 @@ async def _draft_household(turn: Turn, draft: dict[str, Any]) -> Household | Non
         member_id=member.id,
         now=turn.now,
     )
-    await audit.record(
-        turn.conn,
-        commune=turn.commune,
-        actor=f"member:{member.id}",
-        action="create",
-        object=f"household:{household.id}",
-        now=turn.now,
-        in_field=True,
-    )
+    await turn.audit("create", f"household:{household.id}", in_field=True)
     return household
 
 
@@ -431,7 +423,6 @@ async def correct(turn: Turn) -> Answer:
 async def _save_correction(
     turn: Turn, draft: dict[str, Any], person_name: object, person_key: str, note_text: str | None
 ) -> Answer:
-    fake = Turn(turn.inbound, turn.state, turn.conn, turn.services, turn.now, turn.caps, turn.member)
     visit = await visits.get(turn.conn, int(draft["edit"]))
     if visit is None or turn.member is None or visit.member_id != turn.member.id:
         return menu_answer(turn, turn.t("visit_not_yours"))
@@ -447,17 +438,10 @@ async def _save_correction(
         now=turn.now,
     )
     await refresh_household(turn.conn, visit.household_id, turn.now)
-    await audit.record(
-        turn.conn,
-        commune=turn.commune,
-        actor=f"member:{turn.member.id}",
-        action="update",
-        object=f"visit:{visit.id}",
-        now=turn.now,
-    )
+    await turn.audit("update", f"visit:{visit.id}")
     household = await households.get(turn.conn, turn.commune, visit.household_id)
     assert household is not None
-    return await _saved_answer(fake, household, visit.id)
+    return await _saved_answer(turn, household, visit.id)
 
 
 @router.button("vw")
@@ -469,14 +453,7 @@ async def withdraw(turn: Turn) -> Answer:
         return menu_answer(turn, turn.t(problem or "visit_no_draft"))
     await visits.withdraw(turn.conn, visit.id, turn.now)
     await refresh_household(turn.conn, visit.household_id, turn.now)
-    await audit.record(
-        turn.conn,
-        commune=turn.commune,
-        actor=f"member:{turn.member.id}",
-        action="withdraw",
-        object=f"visit:{visit.id}",
-        now=turn.now,
-    )
+    await turn.audit("withdraw", f"visit:{visit.id}")
     household = await households.get(turn.conn, turn.commune, visit.household_id)
     assert household is not None
     progress = await _village_progress(turn, household.village_id)
