@@ -210,6 +210,7 @@ async def invite_command(settings: Settings, role: str, code: str, name: str) ->
 
 
 async def import_command(settings: Settings, path: Path, code: str, create_villages: bool) -> int:
+    from bot.roster import parse_roster
     from bot.services.households import import_roster
 
     try:
@@ -217,6 +218,8 @@ async def import_command(settings: Settings, path: Path, code: str, create_villa
     except OSError as exc:
         print(f"Cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
+    # Parse before taking the database: a running bot must not wait on a big file's parsing.
+    parsed = await asyncio.to_thread(parse_roster, data, path.name)
     db = await _open_for(settings, code)
     if db is None:
         return 2
@@ -224,6 +227,7 @@ async def import_command(settings: Settings, path: Path, code: str, create_villa
         async with db.transaction() as conn:
             result = await import_roster(
                 conn,
+                parsed=parsed,
                 commune=code,
                 data=data,
                 filename=path.name,

@@ -9,11 +9,13 @@ Errors (the tree is small on purpose):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from bot.access import Role, allowed
 from bot.flows.base import Answer, Router, Services, State, Turn
 from bot.flows.common import menu_answer
 from bot.flows.menu import stale_button, unknown_command, unsupported
@@ -23,6 +25,7 @@ from bot.store import Database, members, sessions, updates
 
 log = logging.getLogger(__name__)
 MENU_KEY = "_menu"
+APOLOGY = "Xin lỗi, hệ thống đang bận. Anh/chị thử lại sau ít phút, hoặc gõ /menu."
 
 
 def utc_now() -> datetime:
@@ -51,6 +54,11 @@ class Engine:
         """Answer one update exactly once; a re-delivered update id gets no answer."""
         caps = self.caps_for(inbound.channel)
         now = self._services.clock()
+        prepared: object = None
+        prepare = self._router.file_prepare
+        if inbound.kind == "file" and inbound.file is not None and prepare is not None:
+            # Parsing a big file takes seconds: do it in a thread, before the turn holds the database.
+            prepared = await asyncio.to_thread(prepare, inbound.file)
         try:
             async with self._db.transaction() as conn:
                 if not await updates.claim(conn, inbound.channel, inbound.update_id, now):
@@ -59,15 +67,30 @@ class Engine:
                 state = await sessions.load(conn, inbound.channel, inbound.chat_id)
                 inbound = _numbered_choice(inbound, state)
                 member = await members.get(conn, inbound.channel, inbound.chat_id)
-                turn = Turn(inbound, state, conn, self._services, now, caps, member)
+                turn = Turn(inbound, state, conn, self._services, now, caps, member, prepared)
                 answer = await self._dispatch(turn)
                 new_state = dict(state if answer.state is None else answer.state)
+                if answer.state is None and inbound.kind in ("button", "command"):
+                    # Pressing anything else ends a wait for typed input (a search, a name, a code),
+                    # so a later question is answered as a question, not swallowed by that wait.
+                    new_state.pop("await", None)
                 messages = present(answer.messages, caps, new_state, turn)
                 await sessions.save(conn, inbound.channel, inbound.chat_id, new_state, now)
                 return messages
         except Exception:
             log.exception("update %s:%s failed", inbound.channel, inbound.update_id)
-            return await self._apologise(inbound, caps, now)
+            try:
+                return await self._apologise(inbound, caps, now)
+            except Exception:  # the database itself is failing: still say something useful
+                log.exception("update %s:%s: apology failed too", inbound.channel, inbound.update_id)
+                return [Outbound(APOLOGY)]
+
+    async def allows(self, channel: str, chat_id: str, action: str) -> bool:
+        """Whether this person may do `action` now (channels ask before fetching an uploaded file)."""
+        async with self._db.transaction() as conn:
+            member = await members.get(conn, channel, chat_id)
+        role = Role(member.role) if member is not None and member.active else Role.CITIZEN
+        return allowed(role, action)
 
     async def _dispatch(self, turn: Turn) -> Answer:
         inbound, router = turn.inbound, self._router

@@ -346,8 +346,12 @@ def _parse_rows(
     seen_codes: dict[str, int] = {}
     out: list[RosterRow] = []
     count = 0
+    scanned = 0
 
     for line, cells in rows:
+        scanned += 1
+        if scanned > 2 * limit:  # a sheet padded with blank-looking rows: stop, don't spin for minutes
+            return out, True
         width = len(cells)
         raw = {name: (cells[i] if i < width else None) for name, i in wanted}
         text = {name: _cell_text(value, normalise=normalise) for name, value in raw.items()}

@@ -414,3 +414,22 @@ def test_cli_invite_and_household_import_export(
     assert main(["households", "export", "--commune", "11242", str(out)]) == 0
     assert out.read_bytes()[:2] == b"PK"
     assert main(["invite", "officer", "--commune", "424242"]) == 2
+
+
+async def test_xlsx_roster_sent_to_the_bot(team: Team, core: Core) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Ma ho", "Ho ten chu ho", "Thon/xom/to dan pho", "So nhan khau", "Uu tien"])  # no diacritics
+    sheet.append(["X001", "Đinh Thị Thu", "thon 3", 4, "người cao tuổi, hộ nghèo"])
+    sheet.append(["X002", "Lý Văn Sơn", "Thôn 3", "=1+2", ""])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    await team.officer.upload("ds.xlsx", buffer.getvalue())
+    assert "Dòng 3" in team.officer.text and "công thức" in team.officer.text
+    sheet.cell(row=3, column=4).value = 2
+    buffer = io.BytesIO()
+    book.save(buffer)
+    await team.officer.upload("ds.xlsx", buffer.getvalue())
+    assert "2 hộ mới" in team.officer.text
+    assert await count(core, "SELECT priority_rank FROM households WHERE code = 'X001'") == 1

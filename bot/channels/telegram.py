@@ -197,6 +197,8 @@ class TelegramChannel:
         name = (document.file_name or "") if document else ""
         if document is None or not name.lower().endswith(ROSTER_SUFFIXES):
             return inbound
+        if not await self._engine.allows(inbound.channel, inbound.chat_id, "roster.import"):
+            return inbound  # only officers' files are fetched at all
         if (document.file_size or 0) > MAX_DOWNLOAD:
             return replace(inbound, kind="file", media="too_big")
         try:

@@ -15,7 +15,7 @@ from typing import Any
 from bot.access import Role, allowed
 from bot.config import Settings
 from bot.content import Content, Strings
-from bot.messages import Button, ChannelCaps, Inbound, Outbound
+from bot.messages import Attachment, Button, ChannelCaps, Inbound, Outbound
 from bot.search import SearchIndex
 from bot.store import Conn
 from bot.store.members import Member
@@ -42,6 +42,7 @@ class Turn:
     now: datetime
     caps: ChannelCaps
     member: Member | None = None
+    prepared: object = None  # what the router's `file_prepare` made of an uploaded file
 
     @property
     def role(self) -> Role:
@@ -89,6 +90,17 @@ class Turn:
         _, _, rest = self.inbound.data.partition(":")
         return rest.split(":") if rest else []
 
+    def int_arg(self, count: int = 1) -> int | None:
+        """The id in button data with exactly `count` arguments, or None when forged or malformed.
+
+        Only ASCII digits and at most 9 of them: `str.isdigit` also accepts "²", and a huge number
+        overflows SQLite's integer.
+        """
+        args = self.args()
+        if len(args) != count:
+            return None
+        return parse_id(args[-1])
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
@@ -109,6 +121,7 @@ class Router:
     buttons: dict[str, Handler] = field(default_factory=dict)
     awaiting: dict[str, Handler] = field(default_factory=dict)
     file_handler: Handler | None = None
+    file_prepare: Callable[[Attachment], object] | None = None
 
     def command(self, *names: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -140,6 +153,8 @@ class Router:
         return handler
 
     def include(self, other: Router) -> None:
+        if other.file_prepare is not None:
+            self.file_prepare = other.file_prepare
         if other.file_handler is not None:
             if self.file_handler is not None:
                 raise ValueError("two file handlers registered")
@@ -153,6 +168,10 @@ class Router:
             if clash:
                 raise ValueError(f"routes registered twice: {sorted(clash)}")
             mine.update(theirs)
+
+
+def parse_id(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 def requires(action: str) -> Callable[[Handler], Handler]:

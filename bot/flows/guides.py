@@ -7,9 +7,10 @@ still works after a restart, and a forged or outdated one is checked against the
 from __future__ import annotations
 
 from bot.content import Guide, step_message
-from bot.flows.base import Answer, Router, Turn, button, rows
+from bot.flows.base import Answer, Router, Turn, button, parse_id, rows
 from bot.flows.common import menu_answer, menu_row
 from bot.messages import Button, Outbound
+from bot.privacy import looks_like_secret
 from bot.store import guide_views, ratings
 
 router = Router()
@@ -70,7 +71,7 @@ async def step(turn: Turn) -> Answer:
     guide = turn.content.guides.get(args[0]) if len(args) == 2 else None
     if guide is None:
         return menu_answer(turn, turn.t("guide_unknown"))
-    number = int(args[1]) if args[1].isdigit() else 0
+    number = parse_id(args[1]) or 0
     source = "nav" if turn.state.get("guide") == guide.id else "menu"
     if not 1 <= number <= guide.total:
         answer = await open_guide(turn, guide.id, step=1, source=source)
@@ -107,7 +108,14 @@ async def rate(turn: Turn) -> Answer:
 
 @router.text_for("rating_comment")
 async def comment(turn: Turn) -> Answer:
-    """An optional comment typed right after a rating."""
+    """An optional comment typed right after a rating — unless it is really a question or a secret."""
+    text = turn.inbound.text
+    if looks_like_secret(text):
+        return menu_answer(turn, turn.t("secret_warning"))
+    if turn.services.search.search(text):
+        from bot.flows.search import answer_text  # search imports common, which imports this module's peers
+
+        return await answer_text(turn)
     rating_id = turn.state.get("rating")
     if isinstance(rating_id, int):
         await ratings.add_comment(turn.conn, rating_id, turn.person, turn.inbound.text.strip()[:MAX_COMMENT])

@@ -54,8 +54,7 @@ def _last_visit(stamp: str | None, timezone: str) -> str:
 @requires("todo.view")
 async def todo(turn: Turn) -> Answer:
     """Unreached households of the person's villages, priority groups first, paged; tap one to log a visit."""
-    args = turn.args()
-    page = int(args[0]) if len(args) == 1 and args[0].isdigit() and 0 < int(args[0]) < 100_000 else 1
+    page = max(turn.int_arg() or 1, 1)
     mine = await scope(turn)
     items, total = await households.todo(turn.conn, mine, limit=PAGE, offset=(page - 1) * PAGE)
     if total == 0:

@@ -6,7 +6,7 @@ from bot.flows.base import Answer, Router, Turn, button, requires
 from bot.flows.common import menu_answer, reply
 from bot.flows.menu import unsupported
 from bot.messages import Attachment, Outbound
-from bot.roster import template_xlsx
+from bot.roster import ParsedRoster, parse_roster, template_xlsx
 from bot.services.households import add_villages, export_roster, import_roster
 
 router = Router()
@@ -28,6 +28,14 @@ async def template(turn: Turn) -> Answer:
     return Answer([Outbound(turn.t("template_caption"), attachment=file)])
 
 
+def prepare(file: Attachment) -> ParsedRoster:
+    """Parse an uploaded roster; the engine runs this in a thread before the turn takes the database lock."""
+    return parse_roster(file.content, file.name)
+
+
+router.file_prepare = prepare
+
+
 @router.file
 async def roster_file(turn: Turn) -> Answer:
     """A file sent to the bot: only officers' CSV/XLSX rosters are read; everyone else is told politely."""
@@ -36,6 +44,7 @@ async def roster_file(turn: Turn) -> Answer:
         return menu_answer(turn, turn.t("file_not_roster")) if turn.member else await unsupported(turn)
     if file is None:
         return menu_answer(turn, turn.t("file_too_big"))
+    parsed = turn.prepared if isinstance(turn.prepared, ParsedRoster) else None
     result = await import_roster(
         turn.conn,
         commune=turn.commune,
@@ -43,6 +52,7 @@ async def roster_file(turn: Turn) -> Answer:
         filename=file.name,
         actor=turn.actor,
         now=turn.now,
+        parsed=parsed,
     )
     if result.faults:
         listed = "\n".join(f"• {f}" for f in result.faults[:MAX_LISTED])

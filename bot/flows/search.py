@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.flows.base import Answer, Router, Turn, button, rows
 from bot.flows.common import menu_answer, menu_row
 from bot.messages import Outbound
+from bot.privacy import looks_like_secret
 from bot.search import MAX_QUERY, fold
 
 router = Router()
-
-# A bare run of 4-12 digits is most likely an OTP, a passcode or an ID number sent by mistake.
-_SECRET_LIKE = re.compile(r"^\s*(\d[\s.-]?){4,12}\s*$")
-_SECRET_WORDS = re.compile(r"\b(otp|mat khau|passcode|ma xac thuc)\b.*\d{4,}")
-
-
-def looks_like_secret(text: str) -> bool:
-    return bool(_SECRET_LIKE.match(text)) or bool(_SECRET_WORDS.search(fold(text)))
 
 
 async def answer_text(turn: Turn) -> Answer:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from bot.access import ROLE_NAMES, Role
 from bot.flows.base import Answer, Router, Turn, button, requires
 from bot.flows.common import menu_answer, reply, tick
+from bot.privacy import has_id_number
 from bot.store import audit, invites, members, villages
 
 router = Router()
 MAX_LABEL = 60
+TEAM_PAGE = 20
+MAX_VILLAGE_BUTTONS = 90  # Telegram allows 100 buttons a message; a merged commune rarely has more villages
 
 
 def _village_names(ids: tuple[int, ...] | list[int], all_villages: list[villages.Village]) -> str:
@@ -29,8 +33,14 @@ async def join(turn: Turn) -> Answer:
 
 @router.text_for("join_code")
 async def join_code_typed(turn: Turn) -> Answer:
-    """The code typed after a bare /join."""
-    return await _use_code(turn, invites.normalise(turn.inbound.text))
+    """The code typed after a bare /join; anything not shaped like a code is an ordinary question."""
+    code = invites.normalise(turn.inbound.text)
+    if len(code) != 8 or len(turn.inbound.text) > 20:
+        from bot.flows.search import answer_text
+
+        answer = await answer_text(Turn(turn.inbound, {}, turn.conn, turn.services, turn.now, turn.caps, turn.member))
+        return Answer(answer.messages, answer.state if answer.state is not None else {})
+    return await _use_code(turn, code)
 
 
 async def _use_code(turn: Turn, code: str) -> Answer:
@@ -100,8 +110,23 @@ async def team(turn: Turn) -> Answer:
     people = [m for m in await members.for_commune(turn.conn, turn.commune) if m.id != _me(turn)]
     if not people:
         return reply(turn, turn.t("team_empty"), button(turn.t("btn_invite"), "ir"))
-    items = [button(f"{'✅' if m.active else '⛔'} {m.label}"[:60], f"tm:{m.id}") for m in people[:40]]
-    return reply(turn, turn.t("team_title", count=len(people)), *items, edit=turn.inbound.kind == "button")
+    pages = (len(people) + TEAM_PAGE - 1) // TEAM_PAGE
+    page = min(max(turn.int_arg() or 1, 1), pages)
+    shown = people[(page - 1) * TEAM_PAGE : page * TEAM_PAGE]
+    items = [button(f"{'✅' if m.active else '⛔'} {m.label}"[:60], f"tm:{m.id}") for m in shown]
+    if page > 1:
+        items.append(button("◀ Trang trước", f"tl:{page - 1}"))
+    if page < pages:
+        items.append(button("Trang sau ▶", f"tl:{page + 1}"))
+    text = turn.t("team_title", count=len(people)) + (f" (trang {page}/{pages})" if pages > 1 else "")
+    return reply(turn, text, *items, edit=turn.inbound.kind == "button")
+
+
+def _manages(turn: Turn, member: members.Member) -> bool:
+    """Officers manage volunteers; admins also manage officers; nobody changes an admin or themselves here."""
+    if member.id == _me(turn) or member.role == Role.ADMIN:
+        return False
+    return member.role == Role.VOLUNTEER or turn.role == Role.ADMIN
 
 
 def _me(turn: Turn) -> int:
@@ -109,10 +134,8 @@ def _me(turn: Turn) -> int:
 
 
 async def _member_arg(turn: Turn) -> members.Member | None:
-    args = turn.args()
-    if len(args) != 1 or not args[0].isdigit():
-        return None
-    return await members.by_id(turn.conn, turn.commune, int(args[0]))
+    member_id = turn.int_arg()
+    return await members.by_id(turn.conn, turn.commune, member_id) if member_id is not None else None
 
 
 @router.button("tm")
@@ -132,7 +155,8 @@ async def member_card(turn: Turn) -> Answer:
     )
     actions = [button(turn.t("btn_change_villages"), f"tv:{member.id}")] if member.role == "volunteer" else []
     toggle = ("btn_deactivate", f"tx:{member.id}") if member.active else ("btn_reactivate", f"ta:{member.id}")
-    actions.append(button(turn.t(toggle[0]), toggle[1]))
+    if _manages(turn, member):
+        actions.append(button(turn.t(toggle[0]), toggle[1]))
     return reply(turn, text, *actions, button(turn.t("btn_team"), "tl"), edit=True)
 
 
@@ -155,6 +179,8 @@ async def _set_active(turn: Turn, active: bool) -> Answer:
         return menu_answer(turn, turn.t("member_not_found"))
     if member.id == _me(turn):
         return menu_answer(turn, turn.t("member_self"))
+    if not _manages(turn, member):
+        return menu_answer(turn, turn.t("member_not_managed"))
     await members.set_active(turn.conn, member.id, active, turn.now)
     await turn.audit("activate" if active else "deactivate", f"member:{member.id}")
     return reply(turn, turn.t("member_saved", name=member.label), button(turn.t("btn_team"), "tl"), edit=True)
@@ -174,7 +200,7 @@ async def villages_start(turn: Turn) -> Answer:
 async def _villages_screen(turn: Turn, draft: dict[str, object], name: str) -> Answer:
     chosen = set(draft["villages"])  # type: ignore[call-overload]
     all_villages = await villages.for_commune(turn.conn, turn.commune)
-    toggles = [button(tick(v.name, v.id in chosen)[:60], f"tvt:{v.id}") for v in all_villages[:60]]
+    toggles = [button(tick(v.name, v.id in chosen)[:60], f"tvt:{v.id}") for v in all_villages[:MAX_VILLAGE_BUTTONS]]
     state: dict[str, object] = {"team_villages": draft}
     return reply(
         turn,
@@ -191,12 +217,11 @@ async def _villages_screen(turn: Turn, draft: dict[str, object], name: str) -> A
 @requires("team.manage")
 async def villages_toggle(turn: Turn) -> Answer:
     draft = turn.state.get("team_villages")
-    args = turn.args()
-    if not isinstance(draft, dict) or len(args) != 1 or not args[0].isdigit():
+    village_id = turn.int_arg()
+    if not isinstance(draft, dict) or village_id is None:
         return menu_answer(turn, turn.t("stale_button"))
     member = await members.by_id(turn.conn, turn.commune, int(draft.get("member", 0)))
     valid = {v.id for v in await villages.for_commune(turn.conn, turn.commune)}
-    village_id = int(args[0])
     if member is None or village_id not in valid:
         return menu_answer(turn, turn.t("stale_button"))
     chosen = set(draft.get("villages", [])) ^ {village_id}
@@ -229,7 +254,7 @@ async def invite_start(turn: Turn) -> Answer:
     """Choose who the invite is for; also lists pending invites with a revoke button each."""
     t = turn.t
     pending = await invites.pending(turn.conn, turn.commune, turn.now)
-    revoke = [button(t("btn_revoke", name=i.label)[:60], f"ix:{i.id}") for i in pending[:10]]
+    revoke = [button(t("btn_revoke", name=i.label)[:60], f"ix:{i.id}") for i in pending[:20]]
     return reply(
         turn,
         t("invite_pick_role"),
@@ -258,7 +283,7 @@ async def invite_volunteer(turn: Turn) -> Answer:
 
 async def _invite_villages(turn: Turn, chosen: list[int]) -> Answer:
     all_villages = await villages.for_commune(turn.conn, turn.commune)
-    toggles = [button(tick(v.name, v.id in chosen)[:60], f"ivt:{v.id}") for v in all_villages[:60]]
+    toggles = [button(tick(v.name, v.id in chosen)[:60], f"ivt:{v.id}") for v in all_villages[:MAX_VILLAGE_BUTTONS]]
     return reply(
         turn,
         turn.t("invite_pick_villages"),
@@ -274,11 +299,11 @@ async def _invite_villages(turn: Turn, chosen: list[int]) -> Answer:
 @requires("invite.create")
 async def invite_toggle(turn: Turn) -> Answer:
     draft = turn.state.get("invite")
-    args = turn.args()
-    if not isinstance(draft, dict) or len(args) != 1 or not args[0].isdigit():
+    village_id = turn.int_arg()
+    if not isinstance(draft, dict) or village_id is None:
         return menu_answer(turn, turn.t("stale_button"))
     valid = {v.id for v in await villages.for_commune(turn.conn, turn.commune)}
-    chosen = sorted((set(draft.get("villages", [])) ^ {int(args[0])}) & valid)
+    chosen = sorted((set(draft.get("villages", [])) ^ {village_id}) & valid)
     return await _invite_villages(turn, chosen)
 
 
@@ -289,7 +314,9 @@ async def invite_villages_done(turn: Turn) -> Answer:
     if not isinstance(draft, dict):
         return menu_answer(turn, turn.t("stale_button"))
     if not draft.get("villages"):
-        return await _invite_villages(turn, [])
+        answer = await _invite_villages(turn, [])
+        message = answer.messages[0]
+        return Answer([replace(message, text=f"{turn.t('invite_need_village')}\n\n{message.text}")], answer.state)
     return Answer([*menu_answer(turn, turn.t("invite_label")).messages], {"invite": draft, "await": "invite_label"})
 
 
@@ -301,7 +328,9 @@ async def invite_label(turn: Turn) -> Answer:
     label = " ".join(turn.inbound.text.split())
     if not isinstance(draft, dict):
         return menu_answer(turn, turn.t("stale_button"))
-    if not label or len(label) > MAX_LABEL or not any(ch.isalpha() for ch in label):
+    if turn.services.search.search(label) or "?" in label:  # a question, not a name: ask again
+        return Answer([*menu_answer(turn, turn.t("invite_label")).messages], turn.state)
+    if not label or len(label) > MAX_LABEL or not any(ch.isalpha() for ch in label) or has_id_number(label):
         return Answer([*menu_answer(turn, turn.t("visit_bad_name", limit=MAX_LABEL)).messages], turn.state)
     valid = {v.id for v in await villages.for_commune(turn.conn, turn.commune)}
     chosen = sorted(set(draft.get("villages", [])) & valid)
@@ -326,8 +355,8 @@ async def invite_label(turn: Turn) -> Answer:
 @router.button("ix")
 @requires("invite.revoke")
 async def invite_revoke(turn: Turn) -> Answer:
-    args = turn.args()
-    invite = await invites.get(turn.conn, turn.commune, int(args[0])) if len(args) == 1 and args[0].isdigit() else None
+    invite_id = turn.int_arg()
+    invite = await invites.get(turn.conn, turn.commune, invite_id) if invite_id is not None else None
     if invite is None or not await invites.revoke(turn.conn, turn.commune, invite.id, turn.now):
         return menu_answer(turn, turn.t("invite_gone"))
     await turn.audit("revoke", f"invite:{invite.id}")

@@ -8,7 +8,6 @@ A volunteer may correct or withdraw their own visit for 24 hours.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -17,6 +16,7 @@ from typing import Any
 from bot.coverage import ALL_SKILLS, SKILL_LABELS, describe
 from bot.flows.base import Answer, Handler, Router, Turn, button, requires
 from bot.flows.common import menu_answer, reply, tick
+from bot.privacy import has_id_number
 from bot.search import fold
 from bot.services.coverage import progress_line, refresh_household, week_start
 from bot.store import households, villages, visits
@@ -27,7 +27,6 @@ CORRECTION_WINDOW = timedelta(hours=24)
 MAX_NAME = 60
 MAX_HEAD_NAME = 100
 MAX_NOTE = 200
-_ID_LIKE = re.compile(r"\d{9,}")
 
 
 async def scope(turn: Turn) -> list[int]:
@@ -68,13 +67,12 @@ def with_draft(step: DraftStep) -> Handler:
 
 
 def _int_arg(turn: Turn) -> int | None:
-    args = turn.args()
-    return int(args[0]) if len(args) == 1 and args[0].isdigit() and len(args[0]) < 12 else None
+    return turn.int_arg()
 
 
 def _clean_name(text: str, limit: int) -> str | None:
     name = " ".join(text.split())
-    if not name or len(name) > limit or not any(ch.isalpha() for ch in name) or _ID_LIKE.search(name):
+    if not name or len(name) > limit or not any(ch.isalpha() for ch in name) or has_id_number(name):
         return None
     return name
 
@@ -110,7 +108,7 @@ async def start(turn: Turn) -> Answer:
 async def find(turn: Turn) -> Answer:
     """Households matching the typed code or name, only from the person's own villages."""
     query = " ".join(turn.inbound.text.split())[:60]
-    if _ID_LIKE.search(query):
+    if has_id_number(query):
         return reply(turn, turn.t("visit_secret"), state=turn.state)
     found = await households.search(turn.conn, await scope(turn), query) if fold(query) else []
     t = turn.t
@@ -224,13 +222,38 @@ async def toggle(turn: Turn, draft: dict[str, Any]) -> Answer:
 async def skills_done(turn: Turn, draft: dict[str, Any]) -> Answer:
     if not draft.get("skills"):
         return _skills_screen(turn, draft, edit=True, note=turn.t("visit_need_skill"))
+    # Offer the people trained on earlier visits, so the same person is recorded the same way and
+    # the "one person has every skill" rule can see it (bot/coverage.py).
+    people: list[str] = []
+    if isinstance(draft.get("hh"), int):
+        rows = await turn.conn.execute_fetchall(
+            "SELECT DISTINCT person FROM visits WHERE household_id = ? AND withdrawn_at IS NULL"
+            " AND person IS NOT NULL ORDER BY id DESC LIMIT 5",
+            (draft["hh"],),
+        )
+        people = [str(r[0]) for r in rows]
+    draft["people"] = people
+    earlier = [button(f"👤 {name}"[:60], f"vpp:{i}") for i, name in enumerate(people)]
     return reply(
         turn,
         turn.t("visit_person"),
+        *earlier,
         button(turn.t("btn_skip"), "vp"),
         edit=True,
         state={"visit": draft, "await": "visit_person"},
     )
+
+
+@router.button("vpp")
+@requires("visit.log")
+@with_draft
+async def earlier_person(turn: Turn, draft: dict[str, Any]) -> Answer:
+    """The same person as on an earlier visit of this household."""
+    index, people = _int_arg(turn), draft.get("people")
+    if index is None or not isinstance(people, list) or index >= len(people):
+        return menu_answer(turn, turn.t("stale_button"))
+    draft["person"] = str(people[index])
+    return _ask_note(turn, draft)
 
 
 # ---- 3. optional name and note -------------------------------------------------------------------
@@ -242,7 +265,7 @@ async def skills_done(turn: Turn, draft: dict[str, Any]) -> Answer:
 async def person(turn: Turn, draft: dict[str, Any]) -> Answer:
     name = _clean_name(turn.inbound.text, MAX_NAME)
     if name is None:
-        key = "visit_secret" if _ID_LIKE.search(turn.inbound.text) else "visit_bad_name"
+        key = "visit_secret" if has_id_number(turn.inbound.text) else "visit_bad_name"
         return reply(turn, turn.t(key, limit=MAX_NAME), button(turn.t("btn_skip"), "vp"), state=turn.state)
     draft["person"] = name
     return _ask_note(turn, draft)
@@ -270,7 +293,7 @@ def _ask_note(turn: Turn, draft: dict[str, Any]) -> Answer:
 @with_draft
 async def note(turn: Turn, draft: dict[str, Any]) -> Answer:
     text = " ".join(turn.inbound.text.split())
-    if _ID_LIKE.search(text):
+    if has_id_number(text):
         return reply(turn, turn.t("visit_secret"), button(turn.t("btn_skip"), "vo"), state=turn.state)
     if len(text) > MAX_NOTE:
         return reply(turn, turn.t("visit_note", limit=MAX_NOTE), button(turn.t("btn_skip"), "vo"), state=turn.state)
@@ -321,11 +344,13 @@ async def confirm(turn: Turn) -> Answer:
             "SELECT household_id FROM visits WHERE request_key = ?", (f"{member.id}:{key}",)
         )
         saved = next(iter(rows), None)
+        # An old ✅ (a double tap, or from an earlier visit) must not end the draft now being filled in.
+        keep = turn.state if draft is not None else None
         if saved is None:
-            return menu_answer(turn, turn.t("visit_no_draft"))
+            return Answer(menu_answer(turn, turn.t("visit_no_draft")).messages, keep)
         household = await households.get(turn.conn, turn.commune, int(saved[0]))
         progress = await _village_progress(turn, household.village_id) if household else ""
-        return menu_answer(turn, f"{turn.t('visit_already_saved')}\n{progress}")
+        return Answer(menu_answer(turn, f"{turn.t('visit_already_saved')}\n{progress}").messages, keep)
     person_name = draft.get("person")
     person_key = fold(person_name) if isinstance(person_name, str) else ""
     note_text = draft.get("note") if isinstance(draft.get("note"), str) else None

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.roster import ExportRow, export_xlsx, parse_roster
+from bot.privacy import has_id_number
+from bot.roster import ExportRow, ParsedRoster, export_xlsx, parse_roster
 from bot.search import fold
 from bot.store import Conn, audit, households, villages
 from bot.store.households import NewHousehold
@@ -30,6 +31,36 @@ class ImportResult:
         return not self.faults and not self.unknown_villages
 
 
+def privacy_faults(parsed: ParsedRoster) -> list[str]:
+    """Names or addresses carrying an ID-card or phone number: the system stores no such numbers."""
+    faults = []
+    for row in parsed.rows:
+        for column, value in (("Họ tên chủ hộ", row.head_name), ("Địa chỉ", row.address or "")):
+            if has_id_number(value):
+                faults.append(
+                    f"Dòng {row.line}, cột «{column}»: có dãy số giống số căn cước/CMND/điện thoại — "
+                    "hệ thống không lưu các số này, hãy xoá"
+                )
+    return faults
+
+
+async def field_code_faults(conn: Conn, commune: str, parsed: ParsedRoster) -> list[str]:
+    """A roster row may adopt a household added in the field (same code, same head) but not take it over."""
+    rows = await conn.execute_fetchall(
+        "SELECT code_key, head_folded, head_name FROM households WHERE commune = ? AND added_in_field = 1", (commune,)
+    )
+    field = {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
+    faults = []
+    for row in parsed.rows:
+        known = field.get(households.code_key(row.code))
+        if known is not None and known[0] != fold(row.head_name):
+            faults.append(
+                f"Dòng {row.line}: mã hộ «{row.code}» đã dùng cho hộ «{known[1]}» do Tổ công nghệ số "
+                "thêm tại thực địa; hãy dùng mã khác"
+            )
+    return faults
+
+
 async def import_roster(
     conn: Conn,
     *,
@@ -39,11 +70,19 @@ async def import_roster(
     actor: str,
     now: datetime,
     create_villages: bool = False,
+    parsed: ParsedRoster | None = None,
 ) -> ImportResult:
-    """Validate the whole file first; write only when every row is sound (one transaction)."""
-    parsed = parse_roster(data, filename)
+    """Validate the whole file first; write only when every row is sound (one transaction).
+
+    Callers that hold the database should pass `parsed`, made beforehand in a thread, so that the
+    lock is held for the writing only.
+    """
+    parsed = parsed if parsed is not None else parse_roster(data, filename)
     if parsed.faults:
         return ImportResult(faults=[str(f) for f in parsed.faults], warnings=list(parsed.warnings))
+    faults = privacy_faults(parsed) + await field_code_faults(conn, commune, parsed)
+    if faults:
+        return ImportResult(faults=faults, warnings=list(parsed.warnings))
     table = villages.matcher(await villages.for_commune(conn, commune))
     unknown: dict[str, str] = {}
     for row in parsed.rows:
