@@ -211,7 +211,7 @@ def _skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, not
 async def toggle(turn: Turn, draft: dict[str, Any]) -> Answer:
     index = _int_arg(turn)
     if index is None or index >= len(ALL_SKILLS):
-        return menu_answer(turn, turn.t("stale_button"))
+        return _skills_screen(turn, draft, edit=True, note=turn.t("stale_button"))
     draft["skills"] = int(draft.get("skills", 0)) ^ int(ALL_SKILLS[index])
     return _skills_screen(turn, draft, edit=True)
 
@@ -251,7 +251,7 @@ async def earlier_person(turn: Turn, draft: dict[str, Any]) -> Answer:
     """The same person as on an earlier visit of this household."""
     index, people = _int_arg(turn), draft.get("people")
     if index is None or not isinstance(people, list) or index >= len(people):
-        return menu_answer(turn, turn.t("stale_button"))
+        return Answer(menu_answer(turn, turn.t("stale_button")).messages, turn.state)
     draft["person"] = str(people[index])
     return _ask_note(turn, draft)
 
