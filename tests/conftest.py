@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import Core, build_core
 from bot.config import REPO_CONTENT_DIR, Settings
+from bot.sandbox.emulator import BotApiEmulator
 
 
 class Clock:
@@ -47,3 +48,14 @@ async def core(settings: Settings, clock: Clock) -> AsyncIterator[Core]:
         yield core
     finally:
         await core.close()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    """The local Telegram Bot API on 127.0.0.1 (an ephemeral port)."""
+    emu = BotApiEmulator()
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()

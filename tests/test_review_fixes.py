@@ -6,10 +6,8 @@ import pytest
 
 from bot.app import Core
 from bot.sandbox.emulator import BotApiEmulator
-
 from tests.people import Person
 from tests.team_fixtures import ROSTER_CSV, Team, build_team, invite_code
-from tests.test_telegram_e2e import emulator  # noqa: F401 - the emulator fixture
 from tests.test_team import count, log_visit
 
 

@@ -29,16 +29,6 @@ def options(emulator: BotApiEmulator, **extra: object) -> TelegramOptions:
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    emu = BotApiEmulator()
-    await emu.start()
-    try:
-        yield emu
-    finally:
-        await emu.stop()
-
-
-@pytest.fixture
 async def channel(emulator: BotApiEmulator, core: Core) -> AsyncIterator[TelegramChannel]:
     channel = TelegramChannel(core.engine, options(emulator))
     await channel.start()
