@@ -8,7 +8,7 @@ from bot.app import Core
 from bot.sandbox.emulator import BotApiEmulator
 from tests.people import Person
 from tests.team_fixtures import ROSTER_CSV, Team, build_team, invite_code
-from tests.test_team import count, log_visit
+from tests.test_team import count, log_visit, skip_to_summary
 
 
 @pytest.fixture
@@ -122,9 +122,7 @@ async def test_a_roster_row_cannot_take_over_a_household_added_in_the_field(team
     await v.press("➕ Hộ mới")
     await v.send("Đỗ Văn Mới")
     await v.press("☐ Đã cài VNeID")
-    await v.press("Tiếp ▶")
-    await v.press("Bỏ qua ▶")
-    await v.press("Bỏ qua ▶")
+    await skip_to_summary(v)
     await v.press("✅ Xác nhận")
     await team.officer.upload("ds.csv", (ROSTER_CSV + "TD-0001,Vũ Thị Khác,Thôn 2,,1,\n").encode())
     assert "do Tổ công nghệ số thêm tại thực địa" in team.officer.text
@@ -151,9 +149,7 @@ async def log_visit_until_summary(v: Person, code: str) -> None:
     await v.send(code)
     await v.press(code)
     await v.press("☐ Đã cài VNeID")
-    await v.press("Tiếp ▶")
-    await v.press("Bỏ qua ▶")
-    await v.press("Bỏ qua ▶")
+    await skip_to_summary(v)
 
 
 async def test_earlier_trained_person_is_offered_so_two_visits_add_up(team: Team) -> None:

@@ -223,6 +223,13 @@ async def audit_entries(core: Core) -> list[tuple[str, str, str, str, dict[str, 
 # ---- visits ---------------------------------------------------------------------------------------------
 
 
+async def skip_to_summary(person: Person) -> None:
+    """From the ticks to the summary, with no name and no note."""
+    await person.press("Tiếp ▶")
+    await person.press("Bỏ qua ▶")
+    await person.press("Bỏ qua ▶")
+
+
 async def log_visit(person: Person, query: str, skills: list[str], name: str | None = None) -> None:
     await person.press_data("vs")
     await person.send(query)
@@ -300,9 +307,7 @@ async def test_new_household_added_in_the_field(team: Team, core: Core) -> None:
     assert "Họ tên cần có chữ" in v.text
     await v.send("Vũ Thị Hằng")
     await v.press("☐ Đã cài VNeID")
-    await v.press("Tiếp ▶")
-    await v.press("Bỏ qua ▶")
-    await v.press("Bỏ qua ▶")
+    await skip_to_summary(v)
     await v.press("✅ Xác nhận")
     assert "TD-0001 · Vũ Thị Hằng" in v.text and "Thôn 1: 0/4 hộ đạt" in v.text
     assert await count(core, "SELECT added_in_field FROM households WHERE code = 'TD-0001'") == 1
@@ -326,9 +331,7 @@ async def test_correction_window_is_24_hours(team: Team, core: Core, clock: Cloc
     clock.advance(hours=23, minutes=59)
     await team.volunteer.press_data(edit)
     await team.volunteer.press("☐ Tài khoản mức 2")
-    await team.volunteer.press("Tiếp ▶")
-    await team.volunteer.press("Bỏ qua ▶")
-    await team.volunteer.press("Bỏ qua ▶")
+    await skip_to_summary(team.volunteer)
     await team.volunteer.press("✅ Xác nhận")
     assert await count(core, "SELECT skills FROM visits") == int(Skill.VNEID_INSTALLED | Skill.LEVEL2_ACTIVE)
     clock.advance(minutes=2)
@@ -378,9 +381,7 @@ async def test_same_update_twice_records_one_visit(team: Team, core: Core) -> No
     await v.send("H001")
     await v.press("H001")
     await v.press("☐ Đã cài VNeID")
-    await v.press("Tiếp ▶")
-    await v.press("Bỏ qua ▶")
-    await v.press("Bỏ qua ▶")
+    await skip_to_summary(v)
     confirm = Inbound("telegram", v.chat, "dup-1", "button", data=v.data_for("✅ Xác nhận"), message_id="1")
     assert await core.engine.handle(confirm)
     assert await core.engine.handle(confirm) == []
