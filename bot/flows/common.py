@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.flows.base import Answer, Turn, button, rows
 from bot.messages import Button, Outbound
 
@@ -46,9 +48,9 @@ def kept_state(turn: Turn) -> dict[str, object]:
     return {k: v for k, v in turn.state.items() if k in ("guide", "step")}
 
 
-def menu_answer(turn: Turn, text: str, *, edit: bool = False) -> Answer:
-    """`text` followed by the main menu."""
-    return Answer([Outbound(text, main_buttons(turn), edit=edit)], kept_state(turn))
+def menu_answer(turn: Turn, text: str, *, edit: bool = False, state: dict[str, Any] | None = None) -> Answer:
+    """`text` followed by the main menu; the state is `state` if given, else only the guide position."""
+    return Answer([Outbound(text, main_buttons(turn), edit=edit)], kept_state(turn) if state is None else state)
 
 
 def menu_row(turn: Turn) -> tuple[Button, ...]:
@@ -62,9 +64,21 @@ def reply(
     edit: bool = False,
     state: dict[str, object] | None = None,
     width: int = 1,
+    footer: tuple[Button, ...] = (),
 ) -> Answer:
-    """`text` with the given buttons (one per row by default) and the 🏠 Menu row under them."""
-    return Answer([Outbound(text, (*rows(*buttons, width=width), menu_row(turn)), edit=edit)], state)
+    """`text` with the given buttons (one per row by default), an optional footer row, then 🏠 Menu."""
+    extra = (footer,) if footer else ()
+    return Answer([Outbound(text, (*rows(*buttons, width=width), *extra, menu_row(turn)), edit=edit)], state)
+
+
+def pager(prefix: str, page: int, pages: int) -> tuple[Button, ...]:
+    """◀ / ▶ buttons for page `page` of `pages`; data is "<prefix>:<page>"."""
+    nav = []
+    if page > 1:
+        nav.append(button("◀ Trang trước", f"{prefix}:{page - 1}"))
+    if page < pages:
+        nav.append(button("Trang sau ▶", f"{prefix}:{page + 1}"))
+    return tuple(nav)
 
 
 def tick(label: str, on: bool) -> str:

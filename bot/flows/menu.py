@@ -64,4 +64,4 @@ async def unsupported(turn: Turn) -> Answer:
 
 async def stale_button(turn: Turn) -> Answer:
     """Unknown or forged button data: nothing changes (not even an open draft); explain and show the menu."""
-    return Answer(menu_answer(turn, turn.t("stale_button")).messages, turn.state)
+    return menu_answer(turn, turn.t("stale_button"), state=turn.state)

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.flows.base import Answer, Router, Turn, button, requires
-from bot.flows.common import menu_answer, reply
+from bot.flows.common import menu_answer, pager, reply
 from bot.flows.visits import scope
 from bot.services.coverage import percent, progress_line, week_start
 from bot.store import households, villages
@@ -74,16 +74,5 @@ async def todo(turn: Turn) -> Answer:
             f"• {h.code} · {h.head_name} ({names.get(h.village_id, '')}) {marks} — {_last_visit(h.last_visit_at, tz)}"
         )
     buttons = [button(f"📝 {h.code} · {h.head_name}"[:60], f"vh:{h.id}") for h in items]
-    nav = []
-    if page > 1:
-        nav.append(button("◀ Trang trước", f"td:{page - 1}"))
-    if page < pages:
-        nav.append(button("Trang sau ▶", f"td:{page + 1}"))
-    answer = reply(turn, "\n".join(lines), *buttons, edit=turn.inbound.kind == "button", state={})
-    if nav:
-        message = answer.messages[0]
-        answer = Answer(
-            [type(message)(message.text, (*message.buttons[:-1], tuple(nav), message.buttons[-1]), edit=message.edit)],
-            {},
-        )
-    return answer
+    edit = turn.inbound.kind == "button"
+    return reply(turn, "\n".join(lines), *buttons, edit=edit, state={}, footer=pager("td", page, pages))

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.access import ROLE_NAMES, Role
 from bot.flows.base import Answer, Router, Turn, button, requires
-from bot.flows.common import menu_answer, reply, tick
+from bot.flows.common import menu_answer, pager, reply, tick
 from bot.privacy import has_id_number
 from bot.store import audit, invites, members, villages
 
@@ -27,7 +27,7 @@ async def join(turn: Turn) -> Answer:
     """`/join CODE`: become a volunteer or officer with a one-time invite."""
     code = invites.normalise(turn.inbound.payload)
     if not code:
-        return Answer([*menu_answer(turn, turn.t("join_prompt")).messages], {"await": "join_code"})
+        return menu_answer(turn, turn.t("join_prompt"), state={"await": "join_code"})
     return await _use_code(turn, code)
 
 
@@ -114,12 +114,8 @@ async def team(turn: Turn) -> Answer:
     page = min(max(turn.int_arg() or 1, 1), pages)
     shown = people[(page - 1) * TEAM_PAGE : page * TEAM_PAGE]
     items = [button(f"{'✅' if m.active else '⛔'} {m.label}"[:60], f"tm:{m.id}") for m in shown]
-    if page > 1:
-        items.append(button("◀ Trang trước", f"tl:{page - 1}"))
-    if page < pages:
-        items.append(button("Trang sau ▶", f"tl:{page + 1}"))
     text = turn.t("team_title", count=len(people)) + (f" (trang {page}/{pages})" if pages > 1 else "")
-    return reply(turn, text, *items, edit=turn.inbound.kind == "button")
+    return reply(turn, text, *items, edit=turn.inbound.kind == "button", footer=pager("tl", page, pages))
 
 
 def _manages(turn: Turn, member: members.Member) -> bool:
@@ -269,10 +265,8 @@ async def invite_start(turn: Turn) -> Answer:
 @router.button("iro")
 @requires("invite.create")
 async def invite_officer(turn: Turn) -> Answer:
-    return Answer(
-        [*menu_answer(turn, turn.t("invite_label")).messages],
-        {"invite": {"role": "officer", "villages": []}, "await": "invite_label"},
-    )
+    state = {"invite": {"role": "officer", "villages": []}, "await": "invite_label"}
+    return menu_answer(turn, turn.t("invite_label"), state=state)
 
 
 @router.button("irv")
@@ -317,7 +311,7 @@ async def invite_villages_done(turn: Turn) -> Answer:
         answer = await _invite_villages(turn, [])
         message = answer.messages[0]
         return Answer([replace(message, text=f"{turn.t('invite_need_village')}\n\n{message.text}")], answer.state)
-    return Answer([*menu_answer(turn, turn.t("invite_label")).messages], {"invite": draft, "await": "invite_label"})
+    return menu_answer(turn, turn.t("invite_label"), state={"invite": draft, "await": "invite_label"})
 
 
 @router.text_for("invite_label")
@@ -329,9 +323,9 @@ async def invite_label(turn: Turn) -> Answer:
     if not isinstance(draft, dict):
         return menu_answer(turn, turn.t("stale_button"))
     if turn.services.search.search(label) or "?" in label:  # a question, not a name: ask again
-        return Answer([*menu_answer(turn, turn.t("invite_label")).messages], turn.state)
+        return menu_answer(turn, turn.t("invite_label"), state=turn.state)
     if not label or len(label) > MAX_LABEL or not any(ch.isalpha() for ch in label) or has_id_number(label):
-        return Answer([*menu_answer(turn, turn.t("visit_bad_name", limit=MAX_LABEL)).messages], turn.state)
+        return menu_answer(turn, turn.t("visit_bad_name", limit=MAX_LABEL), state=turn.state)
     valid = {v.id for v in await villages.for_commune(turn.conn, turn.commune)}
     chosen = sorted(set(draft.get("villages", [])) & valid)
     role = "officer" if draft.get("role") == "officer" else "volunteer"

@@ -224,14 +224,7 @@ async def skills_done(turn: Turn, draft: dict[str, Any]) -> Answer:
         return _skills_screen(turn, draft, edit=True, note=turn.t("visit_need_skill"))
     # Offer the people trained on earlier visits, so the same person is recorded the same way and
     # the "one person has every skill" rule can see it (bot/coverage.py).
-    people: list[str] = []
-    if isinstance(draft.get("hh"), int):
-        rows = await turn.conn.execute_fetchall(
-            "SELECT DISTINCT person FROM visits WHERE household_id = ? AND withdrawn_at IS NULL"
-            " AND person IS NOT NULL ORDER BY id DESC LIMIT 5",
-            (draft["hh"],),
-        )
-        people = [str(r[0]) for r in rows]
+    people = await visits.people_of(turn.conn, draft["hh"]) if isinstance(draft.get("hh"), int) else []
     draft["people"] = people
     earlier = [button(f"👤 {name}"[:60], f"vpp:{i}") for i, name in enumerate(people)]
     return reply(
@@ -251,7 +244,7 @@ async def earlier_person(turn: Turn, draft: dict[str, Any]) -> Answer:
     """The same person as on an earlier visit of this household."""
     index, people = _int_arg(turn), draft.get("people")
     if index is None or not isinstance(people, list) or index >= len(people):
-        return Answer(menu_answer(turn, turn.t("stale_button")).messages, turn.state)
+        return menu_answer(turn, turn.t("stale_button"), state=turn.state)
     draft["person"] = str(people[index])
     return _ask_note(turn, draft)
 
@@ -340,17 +333,14 @@ async def confirm(turn: Turn) -> Answer:
     assert member is not None  # guaranteed by @requires
     if draft is None or args != [draft["key"]]:
         key = args[0] if len(args) == 1 else ""
-        rows = await turn.conn.execute_fetchall(
-            "SELECT household_id FROM visits WHERE request_key = ?", (f"{member.id}:{key}",)
-        )
-        saved = next(iter(rows), None)
+        saved = await visits.household_for_key(turn.conn, f"{member.id}:{key}")
         # An old ✅ (a double tap, or from an earlier visit) must not end the draft now being filled in.
         keep = turn.state if draft is not None else None
         if saved is None:
-            return Answer(menu_answer(turn, turn.t("visit_no_draft")).messages, keep)
-        household = await households.get(turn.conn, turn.commune, int(saved[0]))
+            return menu_answer(turn, turn.t("visit_no_draft"), state=keep)
+        household = await households.get(turn.conn, turn.commune, saved)
         progress = await _village_progress(turn, household.village_id) if household else ""
-        return Answer(menu_answer(turn, f"{turn.t('visit_already_saved')}\n{progress}").messages, keep)
+        return menu_answer(turn, f"{turn.t('visit_already_saved')}\n{progress}", state=keep)
     person_name = draft.get("person")
     person_key = fold(person_name) if isinstance(person_name, str) else ""
     note_text = draft.get("note") if isinstance(draft.get("note"), str) else None

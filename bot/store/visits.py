@@ -63,6 +63,23 @@ async def record(
     return _visit(tuple(next(iter(rows)))), created
 
 
+async def household_for_key(conn: Conn, request_key: str) -> int | None:
+    """The household of the visit stored under this confirmation key, if any."""
+    rows = await conn.execute_fetchall("SELECT household_id FROM visits WHERE request_key = ?", (request_key,))
+    row = next(iter(rows), None)
+    return int(row[0]) if row is not None else None
+
+
+async def people_of(conn: Conn, household_id: int, limit: int = 5) -> list[str]:
+    """Names of the people trained on the household's visits, latest first."""
+    rows = await conn.execute_fetchall(
+        "SELECT DISTINCT person FROM visits WHERE household_id = ? AND withdrawn_at IS NULL"
+        " AND person IS NOT NULL ORDER BY id DESC LIMIT ?",
+        (household_id, limit),
+    )
+    return [str(r[0]) for r in rows]
+
+
 async def get(conn: Conn, visit_id: int) -> Visit | None:
     rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM visits WHERE id = ?", (visit_id,))
     row = next(iter(rows), None)
