@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot.access import Role, allowed
-from bot.flows.base import Answer, Router, Services, State, Turn
+from bot.access import allowed
+from bot.flows.base import Answer, Router, Services, State, Turn, role_of
 from bot.flows.common import menu_answer
 from bot.flows.menu import stale_button, unknown_command, unsupported
 from bot.flows.search import answer_text
@@ -89,8 +89,7 @@ class Engine:
         """Whether this person may do `action` now (channels ask before fetching an uploaded file)."""
         async with self._db.transaction() as conn:
             member = await members.get(conn, channel, chat_id)
-        role = Role(member.role) if member is not None and member.active else Role.CITIZEN
-        return allowed(role, action)
+        return allowed(role_of(member), action)
 
     async def _dispatch(self, turn: Turn) -> Answer:
         inbound, router = turn.inbound, self._router

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.content import Content, Strings
 from bot.messages import Attachment, Button, ChannelCaps, Inbound, Outbound
 from bot.search import SearchIndex
-from bot.store import Conn
+from bot.store import Conn, audit
 from bot.store.members import Member
 
 State = dict[str, Any]
@@ -46,10 +46,7 @@ class Turn:
 
     @property
     def role(self) -> Role:
-        """The person's role now; a deactivated member is a citizen again."""
-        if self.member is None or not self.member.active:
-            return Role.CITIZEN
-        return Role(self.member.role)
+        return role_of(self.member)
 
     def can(self, action: str) -> bool:
         return allowed(self.role, action)
@@ -79,8 +76,6 @@ class Turn:
 
     async def audit(self, action: str, object: str, **detail: Any) -> None:
         """Record in the audit log what this person did (ids and counts only)."""
-        from bot.store import audit
-
         await audit.record(
             self.conn, commune=self.commune, actor=self.actor, action=action, object=object, now=self.now, **detail
         )
@@ -168,6 +163,13 @@ class Router:
             if clash:
                 raise ValueError(f"routes registered twice: {sorted(clash)}")
             mine.update(theirs)
+
+
+def role_of(member: Member | None) -> Role:
+    """A person's role now; a deactivated member is a citizen again."""
+    if member is None or not member.active:
+        return Role.CITIZEN
+    return Role(member.role)
 
 
 def parse_id(text: str) -> int | None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from bot.content import Guide, step_message
 from bot.flows.base import Answer, Router, Turn, button, parse_id, rows
 from bot.flows.common import menu_answer, menu_row
+from bot.flows.search import offer
 from bot.messages import Button, Outbound
 from bot.privacy import looks_like_secret
 from bot.store import guide_views, ratings
 
 router = Router()
-MAX_COMMENT = ratings.MAX_COMMENT
 
 
 def step_buttons(turn: Turn, guide: Guide, step: int) -> tuple[tuple[Button, ...], ...]:
@@ -112,11 +112,10 @@ async def comment(turn: Turn) -> Answer:
     text = turn.inbound.text
     if looks_like_secret(text):
         return menu_answer(turn, turn.t("secret_warning"))
-    if turn.services.search.search(text):
-        from bot.flows.search import answer_text  # search imports common, which imports this module's peers
-
-        return await answer_text(turn)
+    hits = turn.services.search.search(text)
+    if hits:
+        return offer(turn, hits)
     rating_id = turn.state.get("rating")
     if isinstance(rating_id, int):
-        await ratings.add_comment(turn.conn, rating_id, turn.person, turn.inbound.text.strip()[:MAX_COMMENT])
+        await ratings.add_comment(turn.conn, rating_id, turn.person, text.strip())  # the store caps its length
     return menu_answer(turn, turn.t("comment_thanks"))

@@ -6,7 +6,7 @@ from bot.flows.base import Answer, Router, Turn, button, rows
 from bot.flows.common import menu_answer, menu_row
 from bot.messages import Outbound
 from bot.privacy import looks_like_secret
-from bot.search import MAX_QUERY, fold
+from bot.search import MAX_QUERY, Hit, fold
 
 router = Router()
 
@@ -23,6 +23,11 @@ async def answer_text(turn: Turn) -> Answer:
     hits = turn.services.search.search(text)
     if not hits:
         return menu_answer(turn, turn.t("search_none"))
+    return offer(turn, hits)
+
+
+def offer(turn: Turn, hits: list[Hit]) -> Answer:
+    """The search hits as buttons: guides by title, and the help and contact actions."""
     items = []
     for hit in hits:
         if hit.id in turn.content.guides:

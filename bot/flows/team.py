@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.access import ROLE_NAMES, Role
 from bot.flows.base import Answer, Router, Turn, button, requires
 from bot.flows.common import menu_answer, pager, reply, tick
+from bot.flows.search import answer_text
 from bot.privacy import has_id_number
 from bot.store import audit, invites, members, villages
 
@@ -36,9 +37,7 @@ async def join_code_typed(turn: Turn) -> Answer:
     """The code typed after a bare /join; anything not shaped like a code is an ordinary question."""
     code = invites.normalise(turn.inbound.text)
     if len(code) != 8 or len(turn.inbound.text) > 20:
-        from bot.flows.search import answer_text
-
-        answer = await answer_text(Turn(turn.inbound, {}, turn.conn, turn.services, turn.now, turn.caps, turn.member))
+        answer = await answer_text(replace(turn, state={}))
         return Answer(answer.messages, answer.state if answer.state is not None else {})
     return await _use_code(turn, code)
 
