@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
-from bot.content import load_content
+from bot.content import Commune, load_content
 from bot.engine import Engine, utc_now
 from bot.flows import Services, build_router
 from bot.messages import TELEGRAM_CAPS, TEXT_ONLY_CAPS
@@ -27,12 +27,17 @@ class Core:
         await self.db.close()
 
 
+async def sync_villages(db: Database, commune: Commune) -> None:
+    """Add the villages of the commune settings the database lacks (never removes any)."""
+    async with db.transaction() as conn:
+        await villages.sync(conn, commune.code, [(v.code, v.name) for v in commune.villages])
+
+
 async def build_core(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Core:
     """Load content (a faulty guide is skipped, not fatal), open and migrate the database."""
     content = load_content(settings.content_dir, settings.commune)
     services = Services(settings=settings, content=content, search=SearchIndex(content), clock=clock)
     db = await Database.open(settings.database_url)
-    async with db.transaction() as conn:
-        await villages.sync(conn, content.commune.code, [(v.code, v.name) for v in content.commune.villages])
+    await sync_villages(db, content.commune)
     engine = Engine(db, services, build_router(), {"telegram": TELEGRAM_CAPS, "zalo": TEXT_ONLY_CAPS})
     return Core(db, engine, services)

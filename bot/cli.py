@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.content import ContentError, check_content, load_commune, load_content
 from bot.search import SearchIndex
-from bot.store import Database, audit, invites, villages
+from bot.store import Database, audit, invites
 
 log = logging.getLogger("dvcbot")
 
@@ -152,37 +152,40 @@ async def run(settings: Settings) -> int:
     return 0
 
 
-def commune_name(settings: Settings, code: str) -> str | None:
-    """The commune's name from its settings file, else from the official list of 3,321 communes."""
-    if not code.isdigit():
-        return None
-    with contextlib.suppress(ContentError):
-        return load_commune(settings.content_dir, code).name
+def official_name(code: str) -> str | None:
+    """The commune's name in the official list of 3,321 communes (the `vietnam-provinces` package)."""
     from vietnam_provinces import Ward, WardCode
 
     try:
-        return str(Ward.from_code(WardCode(int(code))).name)
+        return str(Ward.from_code(WardCode(int(code))).name) if code.isdigit() else None
     except (ValueError, KeyError):
         return None
 
 
-async def _open_for(settings: Settings, code: str) -> Database | None:
-    if commune_name(settings, code) is None:
+async def _open_for(settings: Settings, code: str) -> tuple[Database, str] | None:
+    """The database, with the commune's villages synced if it has a settings file, and the commune's name."""
+    from bot.app import sync_villages
+
+    commune = None
+    if code.isdigit():  # a code names a file under content/communes/: digits only, no paths
+        with contextlib.suppress(ContentError):
+            commune = load_commune(settings.content_dir, code)
+    name = commune.name if commune is not None else official_name(code)
+    if name is None:
         print(f"Unknown commune code {code!r} (see the vietnam-provinces list).", file=sys.stderr)
         return None
     db = await Database.open(settings.database_url)
-    with contextlib.suppress(ContentError):
-        commune = load_commune(settings.content_dir, code)
-        async with db.transaction() as conn:
-            await villages.sync(conn, code, [(v.code, v.name) for v in commune.villages])
-    return db
+    if commune is not None:
+        await sync_villages(db, commune)
+    return db, name
 
 
 async def invite_command(settings: Settings, role: str, code: str, name: str) -> int:
     """Print a one-time code; `/join CODE` in the bot uses it."""
-    db = await _open_for(settings, code)
-    if db is None:
+    opened = await _open_for(settings, code)
+    if opened is None:
         return 2
+    db = opened[0]
     now = datetime.now(UTC)
     try:
         async with db.transaction() as conn:
@@ -220,9 +223,10 @@ async def import_command(settings: Settings, path: Path, code: str, create_villa
         return 2
     # Parse before taking the database: a running bot must not wait on a big file's parsing.
     parsed = await asyncio.to_thread(parse_roster, data, path.name)
-    db = await _open_for(settings, code)
-    if db is None:
+    opened = await _open_for(settings, code)
+    if opened is None:
         return 2
+    db = opened[0]
     try:
         async with db.transaction() as conn:
             result = await import_roster(
@@ -259,10 +263,10 @@ async def import_command(settings: Settings, path: Path, code: str, create_villa
 async def export_command(settings: Settings, code: str, path: Path) -> int:
     from bot.services.households import export_roster
 
-    name = commune_name(settings, code)
-    db = await _open_for(settings, code)
-    if db is None or name is None:
+    opened = await _open_for(settings, code)
+    if opened is None:
         return 2
+    db, name = opened
     try:
         async with db.transaction() as conn:
             data, count = await export_roster(
