@@ -1,9 +1,11 @@
-"""Throughput: updates/second through emulator → bot → SQLite → emulator, against a bare PTB echo bot.
+"""Throughput: updates/second through emulator → inbox → turn → outbox → sender → emulator, against a
+bare PTB echo bot.
 
 5,000 updates from 200 simulated citizens (a mix of /start, guide navigation and free-text search),
 each citizen waiting for the reply before its next update (closed loop), all in one process and on
-the same emulator as a bare python-telegram-bot echo bot run just before. Prints both rates and the
-ratio; the aim is ours ≥ 0.5 × echo. Run: `make bench` or `.venv/bin/python bench/throughput.py`.
+the same emulator as a bare python-telegram-bot echo bot run just before. Prints both rates, the ratio
+(aim: ours ≥ 0.5 × echo) and the reply latency (p50/p99) seen by the citizens.
+Run: `make bench` or `.venv/bin/python bench/throughput.py`.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import build_core
 from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.config import Settings
+from bot.runtime import build_service
 from bot.sandbox.emulator import BotApiEmulator
+from bot.sender import Limits
 
 QUESTIONS = [
     "lam sao dang ky vneid",
@@ -40,8 +43,19 @@ QUESTIONS = [
 GUIDES = ["vneid-register", "dvc-login", "birth-registration", "pay-online", "track-result"]
 
 
+LATENCIES: list[float] = []
+
+
 async def _wait_reply(emu: BotApiEmulator, chat: int, mark: int) -> None:
-    await emu.wait_actions(chat, mark, count=1, quiet=0, timeout=30)
+    sent = time.monotonic()
+    [first, *_] = await emu.wait_actions(chat, mark, count=1, quiet=0, timeout=30)
+    LATENCIES.append(first.at - sent)
+
+
+def percentiles() -> tuple[float, float]:
+    ordered = sorted(LATENCIES)
+    LATENCIES.clear()
+    return ordered[len(ordered) // 2] * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
 
 
 async def citizen_ours(emu: BotApiEmulator, chat: int, updates: int, rng: random.Random) -> None:
@@ -118,18 +132,17 @@ async def run_echo(emu: BotApiEmulator, users: int, total: int, seed: int) -> fl
 async def run_ours(
     emu: BotApiEmulator, users: int, total: int, seed: int, db_dir: Path, citizen: object = citizen_ours
 ) -> float:
-    settings = Settings(_env_file=None, database_url=f"sqlite:///{db_dir}/bench.db")  # type: ignore[call-arg]
-    core = await build_core(settings)
-    channel = TelegramChannel(
-        core.engine,
-        TelegramOptions(token=emu.token, base_url=emu.base_url, poll_timeout=1, overall_max_rate=0),
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{db_dir}/bench.db", web_port=0)  # type: ignore[call-arg]
+    channel = TelegramChannel(TelegramOptions(token=emu.token, base_url=emu.base_url, poll_timeout=1))
+    service = await build_service(
+        settings, lambda _: [channel], limits={"telegram": Limits(per_second=0)}, scheduler=False
     )
-    await channel.start()
+    await service.start()
+    await channel.ready.wait()
     try:
         return await drive(emu, citizen, users, total, seed)
     finally:
-        await channel.stop()
-        await core.close()
+        await service.stop()
 
 
 async def main() -> None:
@@ -144,30 +157,40 @@ async def main() -> None:
         await emu.start()
         try:
             echo = await run_echo(emu, args.users, args.updates, args.seed)
+            echo_p50, echo_p99 = percentiles()
         finally:
             await emu.stop()
         emu = BotApiEmulator()
         await emu.start()
         try:
             ours = await run_ours(emu, args.users, args.updates, args.seed, Path(tmp))
+            ours_p50, ours_p99 = percentiles()
             calls = sum(n for method, n in emu.stats.items() if method not in ("getUpdates", "getMe"))
         finally:
             await emu.stop()
-        (Path(tmp) / "bench.db").unlink()
+        for leftover in Path(tmp).glob("bench.db*"):
+            leftover.unlink()
         emu = BotApiEmulator()
         await emu.start()
         try:
             text_only = await run_ours(emu, args.users, args.updates, args.seed, Path(tmp), citizen_text)
+            text_p50, text_p99 = percentiles()
         finally:
             await emu.stop()
-    print(f"updates: {args.updates} from {args.users} citizens")
-    print(f"bare PTB echo bot                 : {echo:8.1f} updates/s (1 Bot API call per update)")
+    print(f"updates: {args.updates} from {args.users} citizens (closed loop: each waits for its reply)")
     print(
-        f"DVC Assistant, mixed workload     : {ours:8.1f} updates/s "
-        f"({calls / args.updates:.2f} Bot API calls per update:"
+        f"bare PTB echo bot                 : {echo:8.1f} updates/s  reply p50 {echo_p50:6.0f} ms"
+        f"  p99 {echo_p99:6.0f} ms (1 Bot API call per update)"
+    )
+    print(
+        f"DVC Assistant, mixed workload     : {ours:8.1f} updates/s  reply p50 {ours_p50:6.0f} ms"
+        f"  p99 {ours_p99:6.0f} ms ({calls / args.updates:.2f} Bot API calls per update:"
         " a button press costs answerCallbackQuery + editMessageText)"
     )
-    print(f"DVC Assistant, text-only workload : {text_only:8.1f} updates/s (1 call per update, like the echo bot)")
+    print(
+        f"DVC Assistant, text-only workload : {text_only:8.1f} updates/s  reply p50 {text_p50:6.0f} ms"
+        f"  p99 {text_p99:6.0f} ms (1 call per update, like the echo bot)"
+    )
     print(f"ratio mixed / echo                : {ours / echo:8.2f} (aim ≥ 0.50)")
     print(f"ratio text-only / echo            : {text_only / echo:8.2f}")
 

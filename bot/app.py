@@ -9,22 +9,32 @@ from datetime import datetime
 from bot.config import Settings
 from bot.content import Commune, load_content
 from bot.engine import Engine, utc_now
-from bot.flows import Services, build_router
+from bot.flows import Router, Services, build_router
 from bot.messages import TELEGRAM_CAPS, TEXT_ONLY_CAPS
 from bot.search import SearchIndex
 from bot.store import Database, villages
+from bot.store.outbox import OutboxItem
+from bot.worker import Worker
 
 
 @dataclass
 class Core:
-    """The channel-agnostic service: one database, one engine."""
+    """The channel-agnostic service: one database, one engine, the background worker's tasks."""
 
     db: Database
     engine: Engine
     services: Services
+    router: Router
 
     async def close(self) -> None:
         await self.db.close()
+
+    async def run_tasks(self) -> list[OutboxItem]:
+        """Run every pending background task now (tests and tools); the messages they wrote."""
+        written: list[OutboxItem] = []
+        worker = Worker(self.db, self.services, self.router.tasks, written.extend)
+        await worker.run_pending()
+        return written
 
 
 async def sync_villages(db: Database, commune: Commune) -> None:
@@ -39,5 +49,6 @@ async def build_core(settings: Settings, *, clock: Callable[[], datetime] = utc_
     services = Services(settings=settings, content=content, search=SearchIndex(content), clock=clock)
     db = await Database.open(settings.database_url)
     await sync_villages(db, content.commune)
-    engine = Engine(db, services, build_router(), {"telegram": TELEGRAM_CAPS, "zalo": TEXT_ONLY_CAPS})
-    return Core(db, engine, services)
+    router = build_router()
+    engine = Engine(db, services, router, {"telegram": TELEGRAM_CAPS, "zalo": TEXT_ONLY_CAPS})
+    return Core(db, engine, services, router)

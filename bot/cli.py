@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot import logs
+from bot.channels.base import Channel
 from bot.config import Settings
 from bot.content import ContentError, check_content, load_commune, load_content
 from bot.search import SearchIndex
-from bot.store import Database, audit, invites
+from bot.store import Database, DatabaseUrlError, audit, invites
 
 log = logging.getLogger("dvcbot")
 
@@ -56,9 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # httpx logs every request URL at INFO, and a Bot API URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.configure(settings.log_level, secrets_of(settings))
     if args.command == "guides":
         if args.guides_command == "check":
             return guides_check(settings.content_dir)
@@ -103,52 +103,67 @@ def guides_search(settings: Settings, query: str, *, as_json: bool, limit: int) 
     return 0
 
 
-async def wait_for_stop() -> None:
-    """Until SIGINT or SIGTERM."""
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret the logs must never show."""
+    values = (settings.telegram_bot_token, settings.telegram_webhook_secret, settings.zalo_bot_token)
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
+
+
+def channels_for(settings: Settings) -> list[Channel]:
+    """Every channel whose token is set."""
+    from bot.channels.telegram import TelegramChannel, TelegramOptions
+
+    found: list[Channel] = []
+    token = settings.telegram_token()
+    if token:
+        secret = settings.telegram_webhook_secret
+        found.append(
+            TelegramChannel(
+                TelegramOptions(
+                    token=token,
+                    base_url=settings.telegram_api_base_url,
+                    webhook_url=settings.telegram_webhook_url,
+                    webhook_secret=secret.get_secret_value() if secret else None,
+                )
+            )
+        )
+    return found
 
 
 async def run(settings: Settings) -> int:
-    """The service: every channel whose token is set, plus the scheduler."""
-    from bot.app import build_core
-    from bot.channels.telegram import TelegramChannel, TelegramOptions
-    from scheduler.app import build_scheduler
+    """The service: every channel whose token is set, the senders, the worker and the scheduler."""
+    from bot.runtime import build_service
 
-    token = settings.telegram_token()
-    if not token:
+    if not settings.telegram_token():
         print("Set TELEGRAM_BOT_TOKEN (see .env.example), or try `dvcbot demo`.", file=sys.stderr)
         return 2
     if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
         print("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL.", file=sys.stderr)
         return 2
-    core = await build_core(settings)
-    secret = settings.telegram_webhook_secret
-    channel = TelegramChannel(
-        core.engine,
-        TelegramOptions(
-            token=token,
-            base_url=settings.telegram_api_base_url,
-            webhook_url=settings.telegram_webhook_url,
-            webhook_secret=secret.get_secret_value() if secret else None,
-            webhook_listen=settings.telegram_webhook_listen,
-            webhook_port=settings.telegram_webhook_port,
-        ),
-    )
-    scheduler = build_scheduler(core.db, settings.timezone, core.services.clock)
-    await channel.start()
-    scheduler.start()
-    log.info("serving commune %s on telegram", settings.commune)
+    stop = stop_on_signals()
     try:
-        await wait_for_stop()
+        service = await build_service(settings, channels_for)
+    except (ContentError, DatabaseUrlError) as exc:
+        print(f"dvcbot: {exc}", file=sys.stderr)
+        return 2
+    try:
+        await service.start()
+        failure = await service.wait(stop)
     finally:
-        scheduler.shutdown(wait=False)
-        await channel.stop()
-        await core.close()
+        await service.stop()
+    if failure:
+        print(f"dvcbot: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -268,14 +283,12 @@ async def export_command(settings: Settings, code: str, path: Path) -> int:
         return 2
     db, name = opened
     try:
+        data, count = await db.read(
+            lambda conn: export_roster(conn, commune=code, commune_name=name, timezone=settings.timezone)
+        )
         async with db.transaction() as conn:
-            data, count = await export_roster(
-                conn,
-                commune=code,
-                commune_name=name,
-                timezone=settings.timezone,
-                actor="cli",
-                now=datetime.now(UTC),
+            await audit.record(
+                conn, commune=code, actor="cli", action="export", object="households", now=datetime.now(UTC), rows=count
             )
     finally:
         await db.close()

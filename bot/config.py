@@ -34,16 +34,23 @@ class Settings(BaseSettings):
         default=None,
         description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token; required with a webhook URL.",
     )
-    telegram_webhook_listen: str = Field(
-        default="127.0.0.1", description="Address the webhook server listens on (behind a reverse proxy)."
+    telegram_send_rate: float = Field(
+        default=30.0, ge=0, description="Messages per second to Telegram overall (its limit is about 30)."
     )
-    telegram_webhook_port: int = Field(default=8443, description="Port the webhook server listens on.")
     zalo_bot_token: SecretStr | None = Field(
         default=None, description="Zalo Bot Platform token. Zalo is served only when it is set."
     )
     zalo_api_base_url: str = Field(
         default="https://bot-api.zaloplatforms.com/bot",
         description="Zalo Bot API base URL; point it at a local emulator for tests.",
+    )
+    web_listen: str = Field(
+        default="127.0.0.1",
+        description="Address the bot's web server (webhooks) listens on; put a TLS reverse proxy in front.",
+    )
+    web_port: int = Field(default=8443, ge=0, le=65535, description="Port of the bot's web server.")
+    bulk_chat_interval: float = Field(
+        default=1.0, ge=0, description="Seconds between two bulk messages (announcements) to the same chat."
     )
     database_url: str = Field(
         default="sqlite:///data/dvcbot.db",

@@ -1,17 +1,22 @@
-"""The heart: session load → step → session save → replies, one transaction per turn.
+"""The heart: one turn per stored update, in one transaction: claim the inbox row, load the session,
+run a step, save the state, and write every message the step produced — replies to the speaker and
+notifications to anyone else — to the outbox. Nothing is sent from here; the senders do that after
+the commit, so a crash can never leave a change without its message or a message without its change.
 
 Errors (the tree is small on purpose):
-    ContentError   content the bot cannot run without is broken: raised at start-up, never per turn
+    ContentError      content the bot cannot run without is broken: raised at start-up, never per turn
     DatabaseUrlError  DATABASE_URL cannot be opened by this build: raised at start-up
-    any other Exception inside a step: rolled back, logged with the update id (never the text or
-    the person), and the person is told something went wrong and what to do next.
+    any other Exception inside a step: rolled back, logged with the inbox id (never the text or the
+    person), and the person is told something went wrong and what to do next.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -20,11 +25,12 @@ from bot.flows.base import Answer, Router, Services, State, Turn, role_of
 from bot.flows.common import menu_answer
 from bot.flows.menu import stale_button, unknown_command, unsupported
 from bot.flows.search import answer_text
-from bot.messages import TELEGRAM_CAPS, Button, ChannelCaps, Inbound, Outbound
-from bot.store import Database, members, sessions, updates
+from bot.messages import TELEGRAM_CAPS, ChannelCaps, Inbound, Outbound, Recipient
+from bot.render import MENU_KEY, fit, numbered_choice
+from bot.store import Conn, Database, inbox, members, outbox, sessions
+from bot.store.outbox import NOTIFY, REPLY, NewMessage, OutboxItem
 
 log = logging.getLogger(__name__)
-MENU_KEY = "_menu"
 APOLOGY = "Xin lỗi, hệ thống đang bận. Anh/chị thử lại sau ít phút, hoặc gõ /menu."
 
 
@@ -33,7 +39,7 @@ def utc_now() -> datetime:
 
 
 class Engine:
-    """Channel-agnostic: takes an `Inbound`, returns the `Outbound`s to send."""
+    """Channel-agnostic: runs a turn for an `Inbound` and returns the outbox rows it wrote."""
 
     def __init__(
         self, db: Database, services: Services, router: Router, caps: Mapping[str, ChannelCaps] | None = None
@@ -42,30 +48,54 @@ class Engine:
         self._services = services
         self._router = router
         self._caps = dict(caps or {})
+        self.on_outbox: Callable[[list[OutboxItem]], None] | None = None
 
     @property
     def services(self) -> Services:
         return self._services
 
+    @property
+    def router(self) -> Router:
+        return self._router
+
     def caps_for(self, channel: str) -> ChannelCaps:
         return self._caps.get(channel, TELEGRAM_CAPS)
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Answer one update exactly once; a re-delivered update id gets no answer."""
-        caps = self.caps_for(inbound.channel)
-        now = self._services.clock()
-        prepared: object = None
+        """Store an already-parsed update and run its turn; the replies to the speaker (tests, tools).
+
+        A re-delivered update (same id, same content) gets no answer.
+        """
+        async with self._db.transaction() as conn:
+            item_id = await inbox.add_parsed(
+                conn, inbound.channel, inbound.update_id, _fingerprint(inbound), inbound.chat_id, self._services.clock()
+            )
+        if item_id is None:
+            log.info("update %s:%s already stored", inbound.channel, inbound.update_id)
+            return []
+        items = await self.run_turn(item_id, inbound, await self.prepare(inbound))
+        if self.on_outbox is not None:
+            self.on_outbox(items)
+        return [item.message for item in items if item.to == inbound.sender]
+
+    async def prepare(self, inbound: Inbound) -> object:
+        """Parse an uploaded file in a worker thread, before the turn takes the database."""
         prepare = self._router.file_prepare
         if inbound.kind == "file" and inbound.file is not None and prepare is not None:
-            # Parsing a big file takes seconds: do it in a thread, before the turn holds the database.
-            prepared = await asyncio.to_thread(prepare, inbound.file)
+            return await asyncio.to_thread(prepare, inbound.file)
+        return None
+
+    async def run_turn(self, item_id: int, inbound: Inbound, prepared: object = None) -> list[OutboxItem]:
+        """Answer one stored update exactly once; an inbox row already processed writes nothing."""
+        now = self._services.clock()
+        caps = self.caps_for(inbound.channel)
         try:
             async with self._db.transaction() as conn:
-                if not await updates.claim(conn, inbound.channel, inbound.update_id, now):
-                    log.info("update %s:%s already processed", inbound.channel, inbound.update_id)
+                if not await inbox.claim(conn, item_id, now):
+                    log.info("inbox %d already processed", item_id)
                     return []
                 state = await sessions.load(conn, inbound.channel, inbound.chat_id)
-                inbound = _numbered_choice(inbound, state)
+                inbound = _pressed_number(inbound, state, caps)
                 member = await members.get(conn, inbound.channel, inbound.chat_id)
                 turn = Turn(inbound, state, conn, self._services, now, caps, member, prepared)
                 answer = await self._dispatch(turn)
@@ -74,19 +104,17 @@ class Engine:
                     # Pressing anything else ends a wait for typed input (a search, a name, a code),
                     # so a later question is answered as a question, not swallowed by that wait.
                     new_state.pop("await", None)
-                messages = present(answer.messages, caps, new_state, turn)
-                await sessions.save(conn, inbound.channel, inbound.chat_id, new_state, now)
-                return messages
+                return await self._write(conn, turn, item_id, answer.messages, new_state)
         except Exception:
-            log.exception("update %s:%s failed", inbound.channel, inbound.update_id)
+            log.exception("inbox %d (%s update %s) failed", item_id, inbound.channel, inbound.update_id)
             try:
-                return await self._apologise(inbound, caps, now)
-            except Exception:  # the database itself is failing: still say something useful
-                log.exception("update %s:%s: apology failed too", inbound.channel, inbound.update_id)
-                return [Outbound(APOLOGY)]
+                return await self._apologise(item_id, inbound, caps, now)
+            except Exception:  # the database itself is failing: the row stays pending for a restart
+                log.exception("inbox %d: apology failed too", item_id)
+                return []
 
     async def allows(self, channel: str, chat_id: str, action: str) -> bool:
-        """Whether this person may do `action` now (channels ask before fetching an uploaded file)."""
+        """Whether this person may do `action` now (asked before fetching an uploaded file)."""
         async with self._db.transaction() as conn:
             member = await members.get(conn, channel, chat_id)
         return allowed(role_of(member), action)
@@ -110,52 +138,76 @@ class Engine:
             return await answer_text(turn)
         return await unsupported(turn)
 
-    async def _apologise(self, inbound: Inbound, caps: ChannelCaps, now: datetime) -> list[Outbound]:
-        """The last-resort answer. The update is still marked processed so a retry does not loop."""
+    async def _write(
+        self, conn: Conn, turn: Turn, item_id: int, messages: Sequence[Outbound], state: State
+    ) -> list[OutboxItem]:
+        """Fit every message to its recipient's channel and store it, with the speaker's new state."""
+        inbound, now = turn.inbound, turn.now
+        speaker = inbound.sender
+        mine = [m for m in messages if m.to is None or m.to == speaker]
+        fitted, menu = fit(mine, turn.caps, turn.t("numbered_hint"))
+        state.pop(MENU_KEY, None)
+        if menu:
+            state[MENU_KEY] = menu
+        new = [
+            NewMessage(
+                speaker,
+                replace(message, to=speaker),
+                f"turn:{item_id}:{i}",
+                REPLY,
+                edit_id=inbound.message_id if message.edit else None,
+                ack=inbound.callback_id if i == 0 else "",
+            )
+            for i, message in enumerate(fitted)
+        ]
+        if not new and inbound.callback_id:  # a pressed button is always acknowledged
+            ack = NewMessage(speaker, Outbound("", to=speaker), f"turn:{item_id}:ack", REPLY, ack=inbound.callback_id)
+            new.append(ack)
+        await sessions.save(conn, speaker.channel, speaker.chat_id, state, now)
+        others = [m for m in messages if m.to is not None and m.to != speaker]
+        new += await self._notifications(conn, item_id, others, now)
+        return await outbox.add(conn, new, now)
+
+    async def _notifications(
+        self, conn: Conn, item_id: int, messages: Sequence[Outbound], now: datetime
+    ) -> list[NewMessage]:
+        """Messages for other people; on a text-only channel their numbered menu goes in their session."""
+        by_recipient: dict[Recipient, list[Outbound]] = defaultdict(list)
+        for message in messages:
+            assert message.to is not None
+            by_recipient[message.to].append(message)
+        new: list[NewMessage] = []
+        for to, theirs in by_recipient.items():
+            fitted, menu = fit(theirs, self.caps_for(to.channel), self._services.content.strings("numbered_hint"))
+            if menu:
+                state = await sessions.load(conn, to.channel, to.chat_id)
+                state[MENU_KEY] = menu
+                await sessions.save(conn, to.channel, to.chat_id, state, now, inbound=False)
+            for i, message in enumerate(fitted):
+                key = f"{message.key}:{i}" if message.key else f"turn:{item_id}:{to.channel}:{to.chat_id}:{i}"
+                new.append(NewMessage(to, message, key, NOTIFY))
+        return new
+
+    async def _apologise(self, item_id: int, inbound: Inbound, caps: ChannelCaps, now: datetime) -> list[OutboxItem]:
+        """The last-resort answer. The row is still marked processed so a retry does not loop."""
         async with self._db.transaction() as conn:
-            await updates.claim(conn, inbound.channel, inbound.update_id, now)
+            if not await inbox.claim(conn, item_id, now):
+                return []
             state = await sessions.load(conn, inbound.channel, inbound.chat_id)
             turn = Turn(inbound, state, conn, self._services, now, caps)
             answer = menu_answer(turn, turn.t("error"))
-            new_state = dict(answer.state or {})
-            messages = present(answer.messages, caps, new_state, turn)
-            await sessions.save(conn, inbound.channel, inbound.chat_id, new_state, now)
-            return messages
+            return await self._write(conn, turn, item_id, answer.messages, dict(answer.state or {}))
 
 
-def _numbered_choice(inbound: Inbound, state: State) -> Inbound:
-    """On text-only channels a reply "2" presses the second button of the last numbered menu."""
-    menu = state.get(MENU_KEY)
-    text = inbound.text.strip()
-    if inbound.kind != "text" or not isinstance(menu, list) or not text.isdigit():
+def _pressed_number(inbound: Inbound, state: State, caps: ChannelCaps) -> Inbound:
+    """On a text-only channel a reply "2" presses the second button of the last numbered menu."""
+    if caps.inline_buttons or inbound.kind != "text":
         return inbound
-    index = int(text) - 1
-    if 0 <= index < len(menu) and isinstance(menu[index], str):
-        return replace(inbound, kind="button", data=menu[index], text="")
-    return inbound
+    data = numbered_choice(inbound.text, state.get(MENU_KEY))
+    return replace(inbound, kind="button", data=data, text="") if data is not None else inbound
 
 
-def present(messages: Sequence[Outbound], caps: ChannelCaps, state: State, turn: Turn) -> list[Outbound]:
-    """Fit replies to the channel: numbered menus where there are no buttons, length caps, no edits."""
-    state.pop(MENU_KEY, None)
-    if caps.inline_buttons:
-        return [_cap(m, caps) for m in messages]
-    out: list[Outbound] = []
-    menu: list[str] = []
-    for message in messages:
-        text = message.text
-        buttons: list[Button] = message.button_list()
-        if buttons:
-            lines = [f"{len(menu) + i + 1}. {b.label}" for i, b in enumerate(buttons)]
-            menu.extend(b.data for b in buttons)
-            text = f"{text}\n\n" + "\n".join(lines) + "\n" + turn.t("numbered_hint")
-        out.append(_cap(Outbound(text, (), False, message.attachment, message.toast), caps))
-    if menu:
-        state[MENU_KEY] = menu
-    return out
-
-
-def _cap(message: Outbound, caps: ChannelCaps) -> Outbound:
-    if len(message.text) <= caps.max_text:
-        return message
-    return replace(message, text=message.text[: caps.max_text - 1] + "…")
+def _fingerprint(inbound: Inbound) -> str:
+    """What distinguishes one parsed update from another with the same id (file bytes left out)."""
+    parts = (inbound.kind, inbound.text, inbound.command, inbound.payload, inbound.data, inbound.media)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]

@@ -1,6 +1,8 @@
-"""The plain messages the core speaks: one `Inbound` in, a list of `Outbound` out.
+"""The plain messages the core speaks: one `Inbound` in, a list of addressed `Outbound` out.
 
-Channels translate to and from these; flows never see a Telegram or Zalo object.
+Channels translate to and from these; flows never see a Telegram or Zalo object. An `Outbound`
+without `to` answers the person who spoke; with `to` it is a notification for someone else (a
+volunteer, an officer) written to the outbox in the same transaction as the turn.
 """
 
 from __future__ import annotations
@@ -9,6 +11,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 InboundKind = Literal["text", "command", "button", "file", "unsupported"]
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Someone the bot can message: a chat on a channel."""
+
+    channel: str
+    chat_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +32,11 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
-    """One thing a person did: typed text, sent a /command, pressed a button, or sent something else."""
+    """One thing a person did: typed text, sent a /command, pressed a button, or sent something else.
+
+    `callback_id` is the channel's handle for acknowledging a pressed button; `file_ref` names a file
+    the channel can fetch (its content arrives in `file` once fetched, for those allowed to send one).
+    """
 
     channel: str
     chat_id: str
@@ -35,6 +49,14 @@ class Inbound:
     message_id: str | None = None
     media: str = ""
     file: Attachment | None = None
+    callback_id: str = ""
+    file_ref: str = ""
+    file_name: str = ""
+    file_size: int = 0
+
+    @property
+    def sender(self) -> Recipient:
+        return Recipient(self.channel, self.chat_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +69,21 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """One reply. `edit` asks the channel to replace the message whose button was pressed, if it can."""
+    """One message. `edit` asks the channel to replace the message whose button was pressed, if it can.
+
+    `to` is None for a reply to the speaker. `key` makes a notification idempotent across re-runs
+    (e.g. "help:12:offer:7"); replies are keyed by their turn. `undeliverable` is what to send, and to
+    whom, if this message cannot be delivered because the recipient blocked the bot.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
     attachment: Attachment | None = None
     toast: str | None = None
+    to: Recipient | None = None
+    key: str = ""
+    undeliverable: Outbound | None = None
 
     def button_list(self) -> list[Button]:
         """Buttons in reading order (rows left to right, top to bottom)."""
@@ -62,12 +92,14 @@ class Outbound:
 
 @dataclass(frozen=True, slots=True)
 class ChannelCaps:
-    """What a channel can show; the core adapts replies to it once, not per flow."""
+    """What a channel can show; the core adapts messages to it once, not per flow."""
 
     inline_buttons: bool = True
     edits: bool = True
     max_text: int = 4096
+    documents: bool = True
+    max_caption: int = 1024
 
 
-TELEGRAM_CAPS = ChannelCaps(inline_buttons=True, edits=True, max_text=4096)
-TEXT_ONLY_CAPS = ChannelCaps(inline_buttons=False, edits=False, max_text=2000)
+TELEGRAM_CAPS = ChannelCaps(inline_buttons=True, edits=True, max_text=4096, documents=True, max_caption=1024)
+TEXT_ONLY_CAPS = ChannelCaps(inline_buttons=False, edits=False, max_text=2000, documents=False, max_caption=2000)

@@ -20,6 +20,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -32,6 +33,16 @@ from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_FAULTS = 1_000
+# An XLSX is a zip: 20 MB on the wire can unpack to gigabytes ("zip bomb"), and openpyxl would hold a
+# giant cell or style table in memory (a 390 kB file took 4.2 GB). The declared sizes are checked before
+# anything is unpacked, then sheet text is scanned as a stream for cells longer than Excel allows.
+# A real 200,000-household sheet unpacks to ~45 MB and compresses 5-20×.
+MAX_XLSX_ENTRIES = 500
+MAX_XLSX_TOTAL = 150 * 1024 * 1024
+MAX_XLSX_ENTRY = 100 * 1024 * 1024
+MAX_XLSX_RATIO = 100  # for entries over 10 MB unpacked
+MAX_XLSX_STYLES = 10 * 1024 * 1024
+MAX_CELL_BYTES = 32_767 * 4  # Excel's cell limit is 32,767 characters (≤ 4 UTF-8 bytes each)
 PRIORITIES = ("elderly", "disabled", "poor", "ethnic")
 PRIORITY_LABELS = {
     "elderly": "Người cao tuổi",
@@ -169,6 +180,10 @@ _MSG_TOO_BIG = "Tệp quá lớn (tối đa 20 MB). Hãy chia nhỏ tệp."
 _MSG_XLS = "Tệp .xls cũ chưa đọc được. Hãy mở bằng Excel và lưu lại dạng .xlsx hoặc .csv."
 _MSG_NOT_TABLE = "Chỉ nhận tệp CSV hoặc Excel (.xlsx)."
 _MSG_FORMULA = "ô chứa công thức; hãy dán giá trị (Paste Values)"
+_MSG_BOMB = (
+    "Tệp Excel có nội dung bất thường (giải nén ra quá lớn), nên em không mở. "
+    "Anh/chị mở tệp bằng Excel, chép riêng bảng danh sách hộ sang tệp mới rồi gửi lại, hoặc lưu dạng CSV."
+)
 
 
 def _fold(text: str) -> str:
@@ -575,12 +590,62 @@ def _sheet_rows(sheet: Any) -> Iterator[tuple[int, Sequence[object]]]:
     return enumerate(sheet.iter_rows(values_only=True), 1)
 
 
+def _unsafe_archive(archive: zipfile.ZipFile) -> bool:
+    """A zip bomb, judged from the declared sizes and by streaming the sheets (never unpacked whole)."""
+    infos = archive.infolist()
+    if len(infos) > MAX_XLSX_ENTRIES or sum(i.file_size for i in infos) > MAX_XLSX_TOTAL:
+        return True
+    for info in infos:
+        if info.file_size > MAX_XLSX_ENTRY:
+            return True
+        if info.file_size > 10 * 1024 * 1024 and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
+            return True
+        if info.filename.endswith("styles.xml") and info.file_size > MAX_XLSX_STYLES:
+            return True
+    return any(
+        _has_giant_text(archive, info)
+        for info in infos
+        if info.filename.startswith("xl/worksheets/") or info.filename.endswith("sharedStrings.xml")
+    )
+
+
+def _has_giant_text(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Any run of text between XML tags longer than an Excel cell can hold, streamed 1 MB at a time.
+
+    A run longer than 2·S fully covers some S-aligned block of the buffer, so only tag-free blocks (rare
+    in real XML) are measured exactly; everything else is `bytes.find` at C speed.
+    """
+    step = MAX_CELL_BYTES // 2
+    tail = b""  # the text after the last tag of what was read so far
+    with archive.open(info) as stream:
+        while chunk := stream.read(1 << 20):
+            buffer = tail + chunk
+            for start in range(0, len(buffer) - step + 1, step):
+                if _tag_in(buffer, start, start + step):
+                    continue
+                left = max(buffer.rfind(b"<", 0, start), buffer.rfind(b">", 0, start))
+                right = min(i for i in (buffer.find(b"<", start), buffer.find(b">", start), len(buffer)) if i >= 0)
+                if right - left - 1 > MAX_CELL_BYTES:
+                    return True
+            last = max(buffer.rfind(b"<"), buffer.rfind(b">"))
+            tail = buffer[last + 1 :]
+            if len(tail) > MAX_CELL_BYTES:
+                return True
+    return False
+
+
+def _tag_in(buffer: bytes, start: int, end: int) -> bool:
+    return buffer.find(b"<", start, end) >= 0 or buffer.find(b">", start, end) >= 0
+
+
 def _parse_xlsx(data: bytes) -> ParsedRoster:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if _unsafe_archive(archive):
+                return ParsedRoster([], [RosterFault(None, None, _MSG_BOMB)])
             names = set(archive.namelist())
             mimetype = archive.read("mimetype") if "mimetype" in names else b""
-    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError):
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, EOFError, zlib.error):
         return ParsedRoster([], [RosterFault(None, None, "Tệp Excel bị hỏng. Hãy mở bằng Excel và lưu lại.")])
     if b"opendocument.spreadsheet" in mimetype:
         message = "Tệp .ods chưa đọc được. Hãy lưu lại dạng .xlsx hoặc .csv."

@@ -21,7 +21,7 @@ def build_scheduler(db: Database, timezone: str, clock: Callable[[], datetime]) 
     )
 
     async def prune() -> None:
-        await jobs.prune_processed_updates(db, clock())
+        await jobs.prune_message_log(db, clock())
 
-    scheduler.add_job(prune, CronTrigger(hour=3, minute=17, timezone=tz), id="prune-updates")
+    scheduler.add_job(prune, CronTrigger(hour=3, minute=17, timezone=tz), id="prune-message-log")
     return scheduler

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.store import Database, updates
+from bot.store import Database, inbox, outbox
 
 log = logging.getLogger(__name__)
 
 
-async def prune_processed_updates(db: Database, now: datetime) -> int:
-    """Forget processed update ids older than a week (platforms never re-deliver that late)."""
+async def prune_message_log(db: Database, now: datetime) -> tuple[int, int]:
+    """Forget processed inbox rows after a week and finished outbox rows after 35 days (keys only)."""
     async with db.transaction() as conn:
-        removed = await updates.prune(conn, now)
-    log.info("pruned %d processed update ids", removed)
-    return removed
+        received = await inbox.prune(conn, now)
+        sent = await outbox.prune(conn, now)
+    log.info("pruned %d inbox and %d outbox rows", received, sent)
+    return received, sent

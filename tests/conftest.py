@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,8 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core, build_core
+from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.config import REPO_CONTENT_DIR, Settings
+from bot.runtime import Service
 from bot.sandbox.emulator import BotApiEmulator
+from bot.sender import Limits
+from bot.web import WebServer
 
 
 class Clock:
@@ -59,3 +64,33 @@ async def emulator() -> AsyncIterator[BotApiEmulator]:
         yield emu
     finally:
         await emu.stop()
+
+
+def telegram_options(emulator: BotApiEmulator, **extra: object) -> TelegramOptions:
+    """The Telegram channel pointed at the emulator, with short waits so tests stay fast."""
+    fields: dict[str, object] = {"poll_timeout": 1, "connect_backoff": 0.05, "max_backoff": 0.2}
+    fields.update(extra)
+    return TelegramOptions(token=emulator.token, base_url=emulator.base_url, **fields)  # type: ignore[arg-type]
+
+
+FAST = Limits(per_second=0, backoff=0.05, max_backoff=0.5, poll=0.2)
+
+
+async def start_service(
+    core: Core, emulator: BotApiEmulator, *, limits: Limits = FAST, web: WebServer | None = None, **extra: object
+) -> Service:
+    """The whole message path (channel, inbox, engine, outbox, sender, worker) on the emulator."""
+    channel = TelegramChannel(telegram_options(emulator, **extra))
+    service = Service(core, [channel], web=web, limits={"telegram": limits}, scheduler=False)
+    await service.start()
+    await asyncio.wait_for(channel.ready.wait(), timeout=10)
+    return service
+
+
+@pytest.fixture
+async def service(emulator: BotApiEmulator, core: Core) -> AsyncIterator[Service]:
+    service = await start_service(core, emulator)
+    try:
+        yield service
+    finally:
+        await service.stop()

@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 from bot.app import Core
-from bot.messages import Attachment, Inbound, Outbound
+from bot.messages import Attachment, Inbound, Outbound, Recipient
 
 _ids = itertools.count(1_000_000)
 
@@ -42,6 +42,10 @@ class Person:
 
     async def upload(self, name: str, content: bytes) -> list[Outbound]:
         return await self._handle("file", file=Attachment(name, content), media="document")
+
+    @property
+    def recipient(self) -> Recipient:
+        return Recipient(self.channel, self.chat)
 
     @property
     def text(self) -> str:

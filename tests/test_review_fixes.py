@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import Core
+from bot.runtime import Service
 from bot.sandbox.emulator import BotApiEmulator
 from tests.people import Person
 from tests.team_fixtures import ROSTER_CSV, Team, build_team, invite_code
@@ -177,17 +178,10 @@ async def test_team_list_pages_past_twenty(team: Team, core: Core) -> None:
     assert "trang 2/2" in team.officer.text
 
 
-async def test_citizens_files_are_not_downloaded(emulator: BotApiEmulator, core: Core) -> None:
-    from bot.channels.telegram import TelegramChannel
+async def test_citizens_files_are_not_downloaded(emulator: BotApiEmulator, service: Service) -> None:
     from bot.sandbox.pilot import User
-    from tests.test_telegram_e2e import options
 
-    channel = TelegramChannel(core.engine, options(emulator))
-    await channel.start()
-    try:
-        citizen = User(emulator, chat_id=5005)
-        await citizen.send_document("big.csv", b"a,b\n" * 1000)
-        assert "chỉ đọc được chữ và nút bấm" in (await citizen.reply()).text
-        assert emulator.stats.get("getFile", 0) == 0
-    finally:
-        await channel.stop()
+    citizen = User(emulator, chat_id=5005)
+    await citizen.send_document("big.csv", b"a,b\n" * 1000)
+    assert "chỉ đọc được chữ và nút bấm" in (await citizen.reply()).text
+    assert emulator.stats.get("getFile", 0) == 0

@@ -49,7 +49,7 @@ ACTIONS = {  # action -> (button data that starts it, a word of the allowed answ
     "team.view": ("tl", "Tổ công nghệ số"),
     "invite.create": ("ir", "Tạo mã mời cho ai"),
     "roster.import": ("ih", "Nhập danh sách hộ"),
-    "roster.export": ("ex", "Danh sách hộ của"),
+    "roster.export": ("ex", "chuẩn bị tệp Excel"),
 }
 
 
@@ -204,7 +204,11 @@ async def test_files_from_non_officers_are_not_read(team: Team, core: Core) -> N
 
 async def test_export_is_an_xlsx_with_status_and_volunteer(team: Team, core: Core) -> None:
     await log_visit(team.volunteer, "H002", ["Tài khoản mức 2", "Đăng nhập được", "Đã nộp hoặc tra cứu"])
-    [reply] = await team.officer.press_data("ex")
+    [queued] = await team.officer.press_data("ex")
+    assert "chuẩn bị tệp Excel" in queued.text  # the file is built in the background, not in the turn
+    [file] = await core.run_tasks()
+    reply = file.message
+    assert file.to == team.officer.recipient and "Danh sách hộ của" in reply.text
     assert reply.attachment is not None and reply.attachment.name.endswith(".xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(reply.attachment.content), read_only=True).active
     assert sheet is not None

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.app import Core, build_core
-from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.config import Settings
+from bot.runtime import Service
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.pilot import User
-from tests.conftest import Clock
+from tests.conftest import Clock, start_service
 
 MENU = ["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã"]
 
 
-def options(emulator: BotApiEmulator, **extra: object) -> TelegramOptions:
-    return TelegramOptions(
-        token=emulator.token,
-        base_url=emulator.base_url,
-        poll_timeout=1,
-        overall_max_rate=0,
-        retry_delay=0.01,
-        **extra,
-    )  # type: ignore[arg-type]
-
-
 @pytest.fixture
-async def channel(emulator: BotApiEmulator, core: Core) -> AsyncIterator[TelegramChannel]:
-    channel = TelegramChannel(core.engine, options(emulator))
-    await channel.start()
-    try:
-        yield channel
-    finally:
-        await channel.stop()
-
-
-@pytest.fixture
-def user(emulator: BotApiEmulator, channel: TelegramChannel) -> User:
+def user(emulator: BotApiEmulator, service: Service) -> User:
     return User(emulator, chat_id=1001)
 
 
@@ -158,20 +134,15 @@ async def test_same_update_delivered_twice_is_answered_once(user: User, emulator
 
 
 async def test_restart_in_the_middle_of_a_guide(emulator: BotApiEmulator, settings: Settings, clock: Clock) -> None:
-    core = await build_core(settings, clock=clock)
-    channel = TelegramChannel(core.engine, options(emulator))
-    await channel.start()
+    service = await start_service(await build_core(settings, clock=clock), emulator)
     user = User(emulator, chat_id=2002)
     await user.send("/start guide-dvc-login")
     await user.reply()
     await user.press("Tiếp ▶")
     assert "Bước 2/" in (await user.reply()).text
-    await channel.stop()
-    await core.close()
+    await service.stop()
 
-    core = await build_core(settings, clock=clock)
-    channel = TelegramChannel(core.engine, options(emulator))
-    await channel.start()
+    service = await start_service(await build_core(settings, clock=clock), emulator)
     try:
         await user.press("Tiếp ▶")  # the old message's button still works
         assert "Bước 3/" in (await user.reply()).text
@@ -181,8 +152,7 @@ async def test_restart_in_the_middle_of_a_guide(emulator: BotApiEmulator, settin
         await user.press(menu.labels[0])
         assert "Bước 3/" in (await user.reply()).text
     finally:
-        await channel.stop()
-        await core.close()
+        await service.stop()
 
 
 async def test_a_429_from_telegram_is_waited_out_and_retried(user: User, emulator: BotApiEmulator) -> None:
@@ -197,38 +167,7 @@ async def test_long_text_gets_a_short_answer(user: User) -> None:
     assert "dài quá" in (await user.reply()).text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def test_webhook_mode_with_secret(emulator: BotApiEmulator, core: Core) -> None:
-    port = _free_port()
-    channel = TelegramChannel(
-        core.engine,
-        options(
-            emulator,
-            webhook_url=f"http://127.0.0.1:{port}/telegram",
-            webhook_secret="s3cret-token",
-            webhook_listen="127.0.0.1",
-            webhook_port=port,
-        ),
-    )
-    await channel.start()
-    try:
-        assert emulator.webhook_url == f"http://127.0.0.1:{port}/telegram"
-        assert emulator.webhook_secret == "s3cret-token"
-        user = User(emulator, chat_id=3003)
-        await user.send("/start")
-        assert (await user.reply()).labels == MENU
-    finally:
-        await channel.stop()
-
-
-async def test_volunteer_logs_a_visit_through_telegram(
-    emulator: BotApiEmulator, channel: TelegramChannel, core: Core
-) -> None:
+async def test_volunteer_logs_a_visit_through_telegram(emulator: BotApiEmulator, service: Service, core: Core) -> None:
     from tests.team_fixtures import ROSTER_CSV, invite_code
 
     officer = User(emulator, chat_id=4001)

@@ -1,26 +1,59 @@
 """Telegram through python-telegram-bot, used only as a transport.
 
-One `TypeHandler` forwards every update to the engine; replies go back with edits where Telegram
-allows them. PTB's `AIORateLimiter` keeps sends under Telegram's limits and retries 429s; transient
-network errors (time-outs, 5xx) are retried here a few times, and only those are swallowed.
+PTB's `Bot` makes every call we send (its HTTPX transport, parameter encoding and error mapping), but
+not its `Application`/`Updater`: those acknowledge an update (the next getUpdates offset, or the
+webhook's 200) before the update is processed, and one update PTB cannot parse stops its polling for
+good. Here an update is committed to the inbox first:
+
+* polling: getUpdates is called raw (JSON kept as it came), the batch is stored, and only then is the
+  next offset — which is what confirms the batch to Telegram — asked for;
+* webhook: our own endpoint checks the secret and size before reading, stores, then answers 200.
+
+Parsing happens later, from the stored JSON, by `parse`: a malformed update fails alone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from typing import ParamSpec, TypeVar
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+import httpx
+from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
 
-from bot.engine import Engine
-from bot.messages import Attachment, Inbound, Outbound
+from bot.channels.base import (
+    ChannelHost,
+    Fatal,
+    Rejected,
+    Retry,
+    Route,
+    SendResult,
+    Sent,
+    Unknown,
+    Unreachable,
+)
+from bot.messages import TELEGRAM_CAPS, Attachment, Inbound, Outbound
+from bot.store.inbox import RawUpdate
+from bot.store.outbox import OutboxItem
+from bot.web import WebhookHandler
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +67,25 @@ COMMANDS = [
     BotCommand("menu", "Menu chính"),
     BotCommand("help", "Cách dùng"),
 ]
-SEND_ATTEMPTS = 3
-# Telegram bots may download files up to 20 MB; only rosters (CSV/XLSX) are fetched at all.
-MAX_DOWNLOAD = 20 * 1024 * 1024
+ALLOWED_UPDATES = ["message", "callback_query"]
+MEDIA_KINDS = (
+    "voice",
+    "audio",
+    "sticker",
+    "photo",
+    "video",
+    "document",
+    "location",
+    "contact",
+    "video_note",
+    "animation",
+)
+# Only officers' rosters are ever fetched; anything else a person sends is answered without downloading.
 ROSTER_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
-P = ParamSpec("P")
-T = TypeVar("T")
+# Sent, but no answer read: the request reached Telegram, which may have delivered it.
+_ANSWER_LOST = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+_NOT_MODIFIED = "message is not modified"
+REJECTED = "Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,55 +94,74 @@ class TelegramOptions:
     base_url: str = "https://api.telegram.org/bot"
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
-    poll_timeout: int = 10
-    # Telegram's documented ceiling for one bot; 0 disables the limiter (local emulator benchmarks).
-    overall_max_rate: float = 30
-    retry_delay: float = 0.5
+    poll_timeout: int = 25
+    connect_backoff: float = 1.0
+    max_backoff: float = 60.0
+    read_timeout: float = 10.0
 
 
-def to_inbound(update: Update) -> Inbound | None:
-    """The plain event for an update, or None for what the bot ignores (groups, edits, joins)."""
-    uid = str(update.update_id)
-    query = update.callback_query
+def file_url_for(base_url: str) -> str:
+    """Where files are downloaded: https://api.telegram.org/bot → https://api.telegram.org/file/bot."""
+    root, sep, tail = base_url.rstrip("/").rpartition("/")
+    return f"{root}/file/{tail}" if sep else base_url
+
+
+def _private_chat(message: object) -> str | None:
+    if not isinstance(message, dict):
+        return None
+    chat = message.get("chat")
+    if isinstance(chat, dict) and chat.get("type") == "private" and chat.get("id") is not None:
+        return str(chat["id"])
+    return None
+
+
+def receipt(update: dict[str, Any]) -> RawUpdate:
+    """What is stored at once: the update id, the private chat it belongs to (for ordering), the JSON."""
+    query = update.get("callback_query")
+    chat = _private_chat(query.get("message")) if isinstance(query, dict) else _private_chat(update.get("message"))
+    return RawUpdate(str(update["update_id"]), chat, update)
+
+
+def parse_update(raw: dict[str, Any]) -> Inbound | None:
+    """The plain event for a stored update, or None for what the bot ignores (groups, edits, joins)."""
+    uid = str(raw["update_id"])
+    query = raw.get("callback_query")
     if query is not None:
-        message = query.message
-        if message is None or message.chat.type != ChatType.PRIVATE:
+        message = query.get("message")
+        chat = _private_chat(message)
+        if chat is None:
             return None
         return Inbound(
             CHANNEL,
-            str(message.chat.id),
+            chat,
             uid,
             "button",
-            data=query.data or "",
-            message_id=str(message.message_id),
+            data=str(query.get("data") or ""),
+            message_id=str(message["message_id"]),
+            callback_id=str(query["id"]),
         )
-    message = update.message
-    if message is None or message.chat.type != ChatType.PRIVATE:
+    message = raw.get("message")
+    chat = _private_chat(message)
+    if chat is None or not isinstance(message, dict):
         return None
-    chat = str(message.chat.id)
-    text = message.text
-    if text is None:
-        kind = next(
-            (
-                k
-                for k in (
-                    "voice",
-                    "audio",
-                    "sticker",
-                    "photo",
-                    "video",
-                    "document",
-                    "location",
-                    "contact",
-                    "video_note",
-                    "animation",
-                )
-                if getattr(message, k, None)
-            ),
-            "other",
-        )
+    text = message.get("text")
+    if not isinstance(text, str):
+        kind = next((k for k in MEDIA_KINDS if message.get(k)), "other")
+        document = message.get("document")
+        if kind == "document" and isinstance(document, dict):
+            name = str(document.get("file_name") or "")[:100]
+            ref = str(document.get("file_id") or "") if name.lower().endswith(ROSTER_SUFFIXES) else ""
+            size = document.get("file_size")
+            return Inbound(
+                CHANNEL,
+                chat,
+                uid,
+                "unsupported",
+                media=kind,
+                file_ref=ref,
+                file_name=name,
+                file_size=size if isinstance(size, int) else 0,
+            )
         return Inbound(CHANNEL, chat, uid, "unsupported", media=kind)
     if text.startswith("/") and len(text) > 1:
         head, _, payload = text[1:].partition(" ")
@@ -104,12 +169,6 @@ def to_inbound(update: Update) -> Inbound | None:
         if command.isascii() and command.replace("_", "").isalnum():
             return Inbound(CHANNEL, chat, uid, "command", text=text, command=command, payload=payload.strip())
     return Inbound(CHANNEL, chat, uid, "text", text=text)
-
-
-def file_url_for(base_url: str) -> str:
-    """Where files are downloaded: https://api.telegram.org/bot → https://api.telegram.org/file/bot."""
-    root, sep, tail = base_url.rstrip("/").rpartition("/")
-    return f"{root}/file/{tail}" if sep else base_url
 
 
 def markup(message: Outbound) -> InlineKeyboardMarkup | None:
@@ -120,161 +179,280 @@ def markup(message: Outbound) -> InlineKeyboardMarkup | None:
     )
 
 
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def classify(exc: TelegramError, *, repeatable: bool) -> SendResult:
+    """How a failed call ended. `repeatable`: sending it again changes nothing (an edit, an ack)."""
+    if isinstance(exc, RetryAfter):
+        return Retry(_seconds(exc.retry_after), "429", rate_limited=True)
+    if isinstance(exc, Forbidden):
+        return Unreachable("403")
+    if isinstance(exc, InvalidToken):
+        return Fatal(REJECTED)
+    if isinstance(exc, BadRequest):
+        if "chat not found" in exc.message.lower():
+            return Unreachable("chat not found")
+        return Rejected(exc.message[:200])
+    if isinstance(exc, Conflict | ChatMigrated):
+        return Rejected(exc.__class__.__name__)
+    if isinstance(exc, TimedOut | NetworkError):
+        cause = exc.__cause__
+        if isinstance(cause, _ANSWER_LOST) and not repeatable:
+            return Unknown(cause.__class__.__name__)
+        return Retry(None, cause.__class__.__name__ if cause is not None else "server error")
+    return Rejected(exc.__class__.__name__)
+
+
+class _Webhook(WebhookHandler):
+    secret_header = "X-Telegram-Bot-Api-Secret-Token"
+
+    async def accept(self, body: Any) -> int:
+        if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+            return 400
+        host: ChannelHost = self.extra["host"]
+        await host.store(CHANNEL, [receipt(body)])
+        return 200
+
+
 class TelegramChannel:
-    """Runs a PTB `Application` (long polling, or a webhook with a secret token) in front of the engine."""
+    """Long polling by default; a webhook on the bot's web server when `webhook_url` is set."""
 
-    def __init__(self, engine: Engine, options: TelegramOptions) -> None:
-        self._engine = engine
+    name = CHANNEL
+    caps = TELEGRAM_CAPS
+
+    def __init__(self, options: TelegramOptions) -> None:
         self._options = options
-        limiter = AIORateLimiter(overall_max_rate=options.overall_max_rate, max_retries=3)
-        self.application: Application = (  # type: ignore[type-arg]
-            ApplicationBuilder()
-            .token(options.token)
-            .base_url(options.base_url)
-            .base_file_url(file_url_for(options.base_url))
-            .rate_limiter(limiter)
-            # Bounded: SQLite has one writer, so more in-flight updates only queue on the database lock.
-            .concurrent_updates(16)
-            .get_updates_read_timeout(options.poll_timeout + 10)
-            .build()
+        request = HTTPXRequest(
+            connection_pool_size=16,  # httpcore checks every pooled connection on each request: keep it small
+            connect_timeout=5.0,
+            read_timeout=options.read_timeout,
+            write_timeout=10.0,
+            pool_timeout=5.0,
+            media_write_timeout=60.0,
         )
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
+        self.bot = Bot(
+            options.token, base_url=options.base_url, base_file_url=file_url_for(options.base_url), request=request
+        )
+        # getUpdates goes through PTB's transport too, but raw: PTB's Bot.get_updates parses the batch
+        # and one update it cannot parse raises for the whole batch (and logs it, personal data and all).
+        self._poller = HTTPXRequest(
+            connection_pool_size=1,
+            connect_timeout=5.0,
+            read_timeout=options.poll_timeout + 10.0,
+            write_timeout=10.0,
+        )
+        self.ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        app = self.application
-        await app.initialize()
-        try:
-            await app.bot.set_my_commands(COMMANDS)
-        except (NetworkError, BadRequest) as exc:  # the menu of commands is a nicety, not a reason to stop
-            log.warning("setMyCommands failed: %s", exc.__class__.__name__)
-        await app.start()
-        updater = app.updater
-        assert updater is not None
-        o = self._options
-        if o.webhook_url:
-            await updater.start_webhook(
-                listen=o.webhook_listen,
-                port=o.webhook_port,
-                url_path="telegram",
-                webhook_url=o.webhook_url,
-                secret_token=o.webhook_secret,
-                allowed_updates=["message", "callback_query"],
-            )
-        else:
-            await updater.start_polling(
-                poll_interval=0, timeout=o.poll_timeout, allowed_updates=["message", "callback_query"]
-            )
+    def routes(self, host: ChannelHost) -> list[Route]:
+        if not self._options.webhook_url:
+            return []
+        return [(r"/telegram", _Webhook, {"secret": self._options.webhook_secret or "", "host": host})]
+
+    async def start(self, host: ChannelHost) -> None:
+        self._task = asyncio.create_task(self._run(host), name="telegram")
 
     async def stop(self) -> None:
-        app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for request in (self.bot.request, self._poller):
+            try:
+                await request.shutdown()
+            except Exception:  # closing a client that never opened
+                log.debug("telegram: transport shutdown failed")
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Forward the update to the engine, then deliver its replies."""
-        inbound = to_inbound(update)
-        if inbound is None:
-            return
-        if inbound.kind == "unsupported" and inbound.media == "document":
-            inbound = await self._with_file(update, inbound)
-        replies = await self._engine.handle(inbound)
-        delivery = self.deliver(int(inbound.chat_id), replies, inbound.message_id)
-        query = update.callback_query
-        if query is None:
-            await delivery
-            return
-        # Stop the button's spinner while the reply is being sent, not after.
-        toast = next((r.toast for r in replies if r.toast), None)
-        await asyncio.gather(self._call(query.answer, toast), delivery)
+    # ---- receiving --------------------------------------------------------------------------------
 
-    async def _with_file(self, update: Update, inbound: Inbound) -> Inbound:
-        """Fetch a roster-like document (CSV/XLSX, ≤ 20 MB) so the engine can read it; others stay unsupported."""
-        document = update.message.document if update.message else None
-        name = (document.file_name or "") if document else ""
-        if document is None or not name.lower().endswith(ROSTER_SUFFIXES):
-            return inbound
-        if not await self._engine.allows(inbound.channel, inbound.chat_id, "roster.import"):
-            return inbound  # only officers' files are fetched at all
-        if (document.file_size or 0) > MAX_DOWNLOAD:
-            return replace(inbound, kind="file", media="too_big")
+    async def _run(self, host: ChannelHost) -> None:
         try:
-            file = await self._call(document.get_file)
-            content = bytes(await self._call(file.download_as_bytearray))
-        except BadRequest as exc:  # "file is too big" and friends: tell the person, don't crash
-            log.info("document download refused: %s", exc.message)
-            return replace(inbound, kind="file", media="too_big")
-        return replace(inbound, kind="file", file=Attachment(name[:100], content))
+            await self._poller.initialize()
+            if not await self._connect(host):
+                return
+            o = self._options
+            if o.webhook_url:
+                hook = o.webhook_url
+                if not await self._retrying(
+                    "setWebhook",
+                    lambda: self.bot.set_webhook(hook, secret_token=o.webhook_secret, allowed_updates=ALLOWED_UPDATES),
+                    host,
+                ):
+                    return
+                self.ready.set()
+                log.info("telegram: receiving by webhook")
+                return
+            if not await self._retrying("deleteWebhook", lambda: self.bot.delete_webhook(), host):
+                return
+            self.ready.set()
+            log.info("telegram: receiving by long polling")
+            await self._poll(host)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # never silently: a channel that stopped receiving must say so
+            log.exception("telegram: receiving stopped")
+            host.fatal(CHANNEL, "receiving stopped after an unexpected error")
 
-    async def deliver(self, chat_id: int, replies: list[Outbound], edit_message_id: str | None = None) -> None:
-        """Send replies in order; the first one marked `edit` replaces the pressed message."""
-        bot = self.application.bot
-        for reply in replies:
-            if reply.edit and edit_message_id is not None:
-                target, edit_message_id = int(edit_message_id), None
-                try:
-                    await self._call(
-                        bot.edit_message_text,
-                        reply.text,
-                        chat_id=chat_id,
-                        message_id=target,
-                        reply_markup=markup(reply),
-                    )
-                    continue
-                except BadRequest as exc:
-                    if "not modified" in exc.message:  # a double tap: the message already shows this
-                        continue
-                    log.info("edit failed (%s); sending a new message", exc.message)
-            await self._send(chat_id, reply)
-
-    async def _send(self, chat_id: int, reply: Outbound) -> Message:
-        bot = self.application.bot
-        attachment = reply.attachment
-        if attachment is None:
-            return await self._call(bot.send_message, chat_id, reply.text, reply_markup=markup(reply))
-        if attachment.is_image:
-            return await self._call(
-                bot.send_photo,
-                chat_id,
-                attachment.content,
-                caption=reply.text[:1024],
-                reply_markup=markup(reply),
-                filename=attachment.name,
-            )
-        return await self._call(
-            bot.send_document,
-            chat_id,
-            attachment.content,
-            caption=reply.text[:1024],
-            reply_markup=markup(reply),
-            filename=attachment.name,
-        )
-
-    async def _call(self, method: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Call a Bot method, retrying transient network failures; other errors propagate."""
-        attempt = 1
+    async def _connect(self, host: ChannelHost) -> bool:
+        """getMe until Telegram answers; a rejected token ends the service with a clear message."""
+        delay = self._options.connect_backoff
         while True:
             try:
-                return await method(*args, **kwargs)
-            except RetryAfter:
-                raise  # the rate limiter already waited and retried
+                await self.bot.initialize()
+                me = self.bot.bot
+                log.info("telegram: connected as @%s", me.username)
+                break
+            except InvalidToken:
+                host.fatal(CHANNEL, REJECTED)
+                return False
             except (TimedOut, NetworkError) as exc:
-                # BadRequest and friends are NetworkError subclasses too, but retrying cannot fix them.
-                if isinstance(exc, BadRequest) or attempt == SEND_ATTEMPTS:
-                    raise
-                log.warning(
-                    "telegram %s failed (%s), retry %d",
-                    getattr(method, "__name__", "call"),
-                    exc.__class__.__name__,
-                    attempt,
-                )
-                await asyncio.sleep(self._options.retry_delay * 2 ** (attempt - 1))
-                attempt += 1
+                log.warning("telegram: Bot API unreachable (%s); retrying in %.0f s", _why(exc), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._options.max_backoff)
+        try:
+            await self.bot.set_my_commands(COMMANDS)
+        except TelegramError as exc:  # the command menu is a nicety, not a reason to stop
+            log.warning("telegram: setMyCommands failed (%s)", exc.__class__.__name__)
+        return True
 
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Last resort: log with the update id only (no text, no person)."""
-        uid = update.update_id if isinstance(update, Update) else None
-        log.error("telegram update %s failed: %r", uid, context.error.__class__.__name__, exc_info=context.error)
+    async def _retrying(self, what: str, call: Any, host: ChannelHost) -> bool:
+        """Call until Telegram answers; False (and the service told) when the token is rejected."""
+        delay = self._options.connect_backoff
+        while True:
+            try:
+                await call()
+                return True
+            except InvalidToken:
+                host.fatal(CHANNEL, REJECTED)
+                return False
+            except TelegramError as exc:
+                log.warning("telegram: %s failed (%s); retrying in %.0f s", what, _why(exc), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._options.max_backoff)
+
+    async def _poll(self, host: ChannelHost) -> None:
+        offset: int | None = None
+        delay = self._options.connect_backoff
+        while True:
+            try:
+                result = await self._get_updates(offset)
+                delay = self._options.connect_backoff
+            except InvalidToken:
+                host.fatal(CHANNEL, REJECTED)
+                return
+            except (Conflict, TimedOut, NetworkError) as exc:
+                # Conflict: another process polls with this token, or a webhook is set.
+                log.warning("telegram: getUpdates failed (%s); retrying in %.0f s", _why(exc), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._options.max_backoff)
+                continue
+            updates = [u for u in result if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+            if not updates:
+                continue
+            try:
+                await host.store(CHANNEL, [receipt(u) for u in updates])
+            except Exception:  # not stored, so not confirmed: Telegram hands the batch out again
+                log.exception("telegram: could not store %d updates; retrying", len(updates))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._options.max_backoff)
+                continue
+            offset = max(int(u["update_id"]) for u in updates) + 1
+
+    async def _get_updates(self, offset: int | None) -> list[Any]:
+        params: dict[str, Any] = {"timeout": self._options.poll_timeout, "allowed_updates": ALLOWED_UPDATES}
+        if offset is not None:
+            params["offset"] = offset
+        query = urlencode(
+            {k: v if isinstance(v, int) else json.dumps(v, separators=(",", ":")) for k, v in params.items()}
+        )
+        url = f"{self._options.base_url}{self._options.token}/getUpdates?{query}"
+        result = await self._poller.post(url, read_timeout=self._options.poll_timeout + 10.0)
+        return result if isinstance(result, list) else []
+
+    def parse(self, raw: dict[str, Any]) -> Inbound | None:
+        return parse_update(raw)
+
+    async def fetch_file(self, inbound: Inbound, max_bytes: int) -> Attachment | None:
+        if not inbound.file_ref or inbound.file_size > max_bytes:
+            return None
+        try:
+            file = await self.bot.get_file(inbound.file_ref)
+            if (file.file_size or 0) > max_bytes:
+                return None
+            content = bytes(await file.download_as_bytearray())
+        except BadRequest as exc:  # "file is too big" and friends
+            log.info("telegram: file download refused (%s)", exc.message[:80])
+            return None
+        return Attachment(inbound.file_name or "file", content)
+
+    # ---- sending ----------------------------------------------------------------------------------
+
+    async def send(self, item: OutboxItem) -> SendResult:
+        message = item.message
+        ack = asyncio.create_task(self._ack(item.ack, message.toast)) if item.ack else None
+        try:
+            if not message.text and message.attachment is None:
+                return Sent(None)  # an acknowledgement only
+            chat_id = int(item.to.chat_id)
+            if message.edit and item.edit_id and message.attachment is None:
+                return await self._edit(chat_id, int(item.edit_id), message)
+            return await self._send_new(chat_id, message)
+        finally:
+            if ack is not None:
+                await ack
+
+    async def _ack(self, callback_id: str, toast: str | None) -> None:
+        """Stop the button's spinner. Best effort: an old query cannot be answered, and that is fine."""
+        try:
+            await self.bot.answer_callback_query(callback_id, text=toast)
+        except TelegramError as exc:
+            log.debug("telegram: answerCallbackQuery failed (%s)", exc.__class__.__name__)
+
+    async def _edit(self, chat_id: int, message_id: int, message: Outbound) -> SendResult:
+        try:
+            await self.bot.edit_message_text(
+                message.text, chat_id=chat_id, message_id=message_id, reply_markup=markup(message)
+            )
+            return Sent(str(message_id))
+        except BadRequest as exc:
+            if _NOT_MODIFIED in exc.message.lower():  # a double tap: the message already shows this
+                return Sent(str(message_id))
+            log.info("telegram: edit failed (%s); sending a new message", exc.message[:80])
+        except TelegramError as exc:
+            return classify(exc, repeatable=True)  # an edit repeated changes nothing
+        return await self._send_new(chat_id, message)
+
+    async def _send_new(self, chat_id: int, message: Outbound) -> SendResult:
+        bot, attachment = self.bot, message.attachment
+        try:
+            sent: Message
+            if attachment is None:
+                sent = await bot.send_message(chat_id, message.text, reply_markup=markup(message))
+            elif attachment.is_image:
+                sent = await bot.send_photo(
+                    chat_id,
+                    attachment.content,
+                    caption=message.text or None,
+                    reply_markup=markup(message),
+                    filename=attachment.name,
+                )
+            else:
+                sent = await bot.send_document(
+                    chat_id,
+                    attachment.content,
+                    caption=message.text or None,
+                    reply_markup=markup(message),
+                    filename=attachment.name,
+                )
+        except TelegramError as exc:
+            return classify(exc, repeatable=False)
+        return Sent(str(sent.message_id))
+
+
+def _why(exc: BaseException) -> str:
+    """An error's class (and its cause's), never its message: messages can carry URLs with the token."""
+    cause = exc.__cause__
+    return f"{exc.__class__.__name__}/{cause.__class__.__name__}" if cause is not None else exc.__class__.__name__

@@ -7,6 +7,7 @@ state. It never talks to a channel.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,10 +18,29 @@ from bot.config import Settings
 from bot.content import Content, Strings
 from bot.messages import Attachment, Button, ChannelCaps, Inbound, Outbound
 from bot.search import SearchIndex
-from bot.store import Conn, audit
+from bot.store import Conn, Database, audit
 from bot.store.members import Member
+from bot.store.tasks import Task
 
 State = dict[str, Any]
+
+
+class Signals:
+    """Wake-ups between parts of the running service: a turn that queued a task wakes the worker.
+
+    A signal only shortens a wait; whoever listens also looks for work on its own now and then, so a
+    signal lost (or sent before the transaction committed) delays nothing for long.
+    """
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
+
+    def connect(self, name: str, listener: Callable[[], None]) -> None:
+        self._listeners.setdefault(name, []).append(listener)
+
+    def emit(self, name: str) -> None:
+        for listener in self._listeners.get(name, []):
+            listener()
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +51,7 @@ class Services:
     content: Content
     search: SearchIndex
     clock: Callable[[], datetime]
+    signals: Signals = field(default_factory=Signals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +130,26 @@ Handler = Callable[[Turn], Awaitable[Answer]]
 
 
 @dataclass
+class TaskOutput:
+    """What a background task produced: messages for whoever asked, audit entries (ids and counts)."""
+
+    messages: list[Outbound] = field(default_factory=list)
+    audit: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """What a background task gets: the database (for `read` in a thread), services, a stop flag."""
+
+    db: Database
+    services: Services
+    stop: threading.Event
+
+
+TaskHandler = Callable[[Task, TaskContext], Awaitable[TaskOutput]]
+
+
+@dataclass
 class Router:
     """Maps commands, button prefixes and awaited text to steps. One per feature module."""
 
@@ -117,6 +158,7 @@ class Router:
     awaiting: dict[str, Handler] = field(default_factory=dict)
     file_handler: Handler | None = None
     file_prepare: Callable[[Attachment], object] | None = None
+    tasks: dict[str, TaskHandler] = field(default_factory=dict)
 
     def command(self, *names: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -142,6 +184,15 @@ class Router:
 
         return register
 
+    def task(self, kind: str) -> Callable[[TaskHandler], TaskHandler]:
+        """Heavy work a step queued (`bot.store.tasks`), run later by the background worker."""
+
+        def register(handler: TaskHandler) -> TaskHandler:
+            self.tasks[kind] = handler
+            return handler
+
+        return register
+
     def file(self, handler: Handler) -> Handler:
         """The step for an uploaded file (one per bot: roster import)."""
         self.file_handler = handler
@@ -159,10 +210,15 @@ class Router:
             (self.buttons, other.buttons),
             (self.awaiting, other.awaiting),
         ):
-            clash = set(mine) & set(theirs)
-            if clash:
-                raise ValueError(f"routes registered twice: {sorted(clash)}")
-            mine.update(theirs)
+            _merge(mine, theirs)
+        _merge(self.tasks, other.tasks)
+
+
+def _merge(mine: dict[str, Any], theirs: dict[str, Any]) -> None:
+    clash = set(mine) & set(theirs)
+    if clash:
+        raise ValueError(f"routes registered twice: {sorted(clash)}")
+    mine.update(theirs)
 
 
 def role_of(member: Member | None) -> Role:

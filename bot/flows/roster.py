@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from bot.flows.base import Answer, Router, Turn, button, requires
+from zoneinfo import ZoneInfo
+
+from bot.flows.base import Answer, Router, TaskContext, TaskOutput, Turn, button, requires
 from bot.flows.common import menu_answer, reply
 from bot.flows.menu import unsupported
 from bot.messages import Attachment, Outbound
 from bot.roster import ParsedRoster, parse_roster, template_xlsx
 from bot.services.households import add_villages, export_roster, import_roster
+from bot.store import tasks
+from bot.store.tasks import Task
 
 router = Router()
 MAX_LISTED = 15
@@ -43,7 +47,9 @@ async def roster_file(turn: Turn) -> Answer:
     if not turn.can("roster.import"):
         return menu_answer(turn, turn.t("file_not_roster")) if turn.member else await unsupported(turn)
     if file is None:
-        return menu_answer(turn, turn.t("file_too_big"))
+        return menu_answer(
+            turn, turn.t("file_fetch_failed" if turn.inbound.media == "fetch_failed" else "file_too_big")
+        )
     parsed = turn.prepared if isinstance(turn.prepared, ParsedRoster) else None
     result = await import_roster(
         turn.conn,
@@ -88,15 +94,28 @@ async def confirm_villages(turn: Turn) -> Answer:
 @router.button("ex")
 @requires("roster.export")
 async def export(turn: Turn) -> Answer:
-    """Households with status, last visit and volunteer, as an Excel file."""
-    content = turn.content.commune
-    data, count = await export_roster(
+    """Households with status, last visit and volunteer, as an Excel file — built in the background."""
+    await tasks.add(
         turn.conn,
+        kind="roster_export",
         commune=turn.commune,
-        commune_name=content.name,
-        timezone=turn.services.settings.timezone,
         actor=turn.actor,
+        reply_to=turn.inbound.sender,
         now=turn.now,
     )
-    name = f"danh-sach-ho-{turn.commune}-{turn.now.date().isoformat()}.xlsx"
-    return Answer([Outbound(turn.t("export_caption", count=count), attachment=Attachment(name, data))])
+    turn.services.signals.emit("tasks")
+    return menu_answer(turn, turn.t("export_queued"))
+
+
+@router.task("roster_export")
+async def export_file(task: Task, ctx: TaskContext) -> TaskOutput:
+    """Read the households on a read-only snapshot in a worker thread; the file goes to whoever asked."""
+    services = ctx.services
+    name, tz = services.content.commune.name, services.settings.timezone
+    data, count = await ctx.db.read(
+        lambda conn: export_roster(conn, commune=task.commune, commune_name=name, timezone=tz, stop=ctx.stop)
+    )
+    day = services.clock().astimezone(ZoneInfo(tz)).date().isoformat()
+    file = Attachment(f"danh-sach-ho-{task.commune}-{day}.xlsx", data)
+    caption = services.content.strings("export_caption", count=count)
+    return TaskOutput([Outbound(caption, attachment=file)], [("export", "households", {"rows": count})])

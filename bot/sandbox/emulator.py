@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 import httpx
+import tornado.http1connection
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
@@ -559,6 +560,7 @@ class BotApiEmulator:
         self._path_numbers = itertools.count(1)
         self._callbacks: dict[str, tuple[int, int]] = {}  # open callback id -> (chat, message)
         self._injected: dict[str, list[_Injected]] = {}
+        self._lost: dict[str, list[_Injected]] = {}
         self._poll_generation = 0
         self._webhook_last_error: tuple[int, str] | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -851,6 +853,22 @@ class BotApiEmulator:
         self._enqueue(update)
         return update
 
+    def open_chat(self, chat_id: int, first_name: str = "Người dân") -> None:
+        """A person who has opened a chat with the bot (so the bot may message them) but sent nothing now."""
+        self._ensure_chat(chat_id, first_name)
+
+    def inject_raw(self, update: dict[str, Any]) -> None:
+        """Queue an update exactly as given (malformed ones too): what a future Bot API version might send."""
+        self._enqueue(update)
+
+    def next_update_id(self) -> int:
+        return next(self._update_ids)
+
+    @property
+    def unconfirmed(self) -> int:
+        """Updates handed out or waiting that the bot has not yet confirmed with a later offset."""
+        return len(self._pending)
+
     def redeliver(self, update: dict[str, Any]) -> None:
         """Hand the same update (same update_id) to the bot again, as Telegram does after a timeout."""
         self._enqueue(update, forced=True)
@@ -873,6 +891,30 @@ class BotApiEmulator:
             else:
                 description = _DEFAULT_ERROR_TEXT.get(status, f"Error {status}")
         self._injected.setdefault(method.lower(), []).append(_Injected(status, description, parameters, count, chat_id))
+
+    def lose_answer(self, method: str, *, count: int = 1, chat_id: int | None = None) -> None:
+        """Carry out the next ``count`` calls of ``method``, then drop the connection without answering.
+
+        What a bot sees when the network fails after Telegram received the request: the message was
+        delivered, but the client cannot know.
+        """
+        self._lost.setdefault(method.lower(), []).append(_Injected(0, "", None, count, chat_id))
+
+    def _take_lost(self, method: str, params: _Params) -> bool:
+        queue = self._lost.get(method.lower())
+        if not queue:
+            return False
+        try:
+            chat_id = params.integer("chat_id")
+        except EmulatorError:
+            chat_id = None
+        for item in queue:
+            if item.chat_id is None or item.chat_id == chat_id:
+                item.remaining -= 1
+                if item.remaining <= 0:
+                    queue.remove(item)
+                return True
+        return False
 
     # ---------------------------------------------------------------------------------- inspection
 
@@ -1591,9 +1633,13 @@ class BotApiEmulator:
 
 
 def _log_request(handler: tornado.web.RequestHandler) -> None:
-    """Keep tornado's per-request access log at DEBUG: load tests make thousands of requests."""
+    """Keep tornado's per-request access log at DEBUG: load tests make thousands of requests.
+
+    The path only, with the token masked: a Bot API URL carries the token, its query the payload.
+    """
     request = handler.request
-    _LOG.debug("%s %s -> %s", request.method, request.uri, handler.get_status())
+    path = re.sub(r"^/(file/)?bot[^/]+", lambda m: f"/{m.group(1) or ''}bot[token]", request.path)
+    _LOG.debug("%s %s -> %s", request.method, path, handler.get_status())
 
 
 class _EmulatorHandler(tornado.web.RequestHandler):
@@ -1651,12 +1697,18 @@ class _BotHandler(_EmulatorHandler):
             self.write_json(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         with self.emulator._serving():
+            params = self._params()
             try:
-                status, body = await self.emulator.call(method, self._params(), self.closed)
+                status, body = await self.emulator.call(method, params, self.closed)
             except Exception as exc:
                 _LOG.exception("emulator failed handling %s", method)
                 status = 500
                 body = {"ok": False, "error_code": 500, "description": f"Internal Server Error: {exc}"}
+            if status == 200 and self.emulator._take_lost(method, params):
+                connection = self.request.connection
+                if isinstance(connection, tornado.http1connection.HTTP1Connection):
+                    connection.close()  # done, but the answer never reaches the bot
+                return
             self.write_json(status, body)
 
 

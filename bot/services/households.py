@@ -6,10 +6,14 @@ unknown ones are listed for an officer to confirm, or created when the caller sa
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.coverage import describe
 from bot.privacy import has_id_number
 from bot.roster import ExportRow, ParsedRoster, export_xlsx, parse_roster
 from bot.search import fold
@@ -131,12 +135,25 @@ async def add_villages(conn: Conn, *, commune: str, names: list[str], actor: str
     return added
 
 
-async def export_roster(
-    conn: Conn, *, commune: str, commune_name: str, timezone: str, actor: str, now: datetime
+class Cancelled(Exception):
+    """Heavy work stopped because the service is shutting down; it runs again at the next start."""
+
+
+def export_roster(
+    conn: sqlite3.Connection,
+    *,
+    commune: str,
+    commune_name: str,
+    timezone: str,
+    stop: threading.Event | None = None,
 ) -> tuple[bytes, int]:
-    """Every household with status, skills, last visit and who made it, as XLSX bytes."""
+    """Every household with status, skills, last visit and who made it, as XLSX bytes.
+
+    Runs in a worker thread on a read-only connection (`Database.read`): a 200,000-household export
+    takes seconds and must not hold the write lock or the event loop meanwhile.
+    """
     tz = ZoneInfo(timezone)
-    rows = await conn.execute_fetchall(
+    cursor = conn.execute(
         "SELECT h.code, h.head_name, v.name, h.address, h.members, h.priorities, h.reached_at, h.last_visit_at,"
         " h.added_in_field,"
         " (SELECT m.label FROM visits x JOIN members m ON m.id = x.member_id"
@@ -146,28 +163,31 @@ async def export_roster(
         " FROM households h JOIN villages v ON v.id = h.village_id WHERE h.commune = ? ORDER BY v.id, h.code_key",
         (commune,),
     )
-    from bot.coverage import describe
 
     def local_date(stamp: object) -> date | None:
         return datetime.fromisoformat(str(stamp)).astimezone(tz).date() if stamp else None
 
-    export = [
-        ExportRow(
-            code=str(r[0]),
-            head_name=str(r[1]),
-            village=str(r[2]),
-            address=r[3] and str(r[3]),
-            members=None if r[4] is None else int(r[4]),
-            priorities=frozenset(p for p in str(r[5]).split(",") if p),
-            reached=r[6] is not None,
-            skills=describe(int(r[10] or 0)) if r[10] else "",
-            last_visit=local_date(r[7]),
-            volunteer=r[9] and str(r[9]),
-            added_in_field=bool(r[8]),
-        )
-        for r in rows
-    ]
-    await audit.record(
-        conn, commune=commune, actor=actor, action="export", object="households", now=now, rows=len(export)
-    )
-    return export_xlsx(export, title=f"Danh sách hộ — {commune_name}"), len(export)
+    count = 0
+
+    def rows() -> Iterator[ExportRow]:
+        nonlocal count
+        for r in cursor:
+            count += 1
+            if stop is not None and count % 2000 == 0 and stop.is_set():
+                raise Cancelled
+            yield ExportRow(
+                code=str(r[0]),
+                head_name=str(r[1]),
+                village=str(r[2]),
+                address=r[3] and str(r[3]),
+                members=None if r[4] is None else int(r[4]),
+                priorities=frozenset(p for p in str(r[5]).split(",") if p),
+                reached=r[6] is not None,
+                skills=describe(int(r[10] or 0)) if r[10] else "",
+                last_visit=local_date(r[7]),
+                volunteer=r[9] and str(r[9]),
+                added_in_field=bool(r[8]),
+            )
+
+    data = export_xlsx(rows(), title=f"Danh sách hộ — {commune_name}")
+    return data, count

@@ -1,7 +1,8 @@
-"""Storage: one small data layer over SQLite (aiosqlite), one module per stored aggregate.
+"""Storage: one small data layer over SQLite, one module per stored aggregate.
 
-`Database` owns the connection; every unit of work runs in `async with db.transaction() as conn:`,
-so what a person saw acknowledged has been committed first (DESIGN.md §5).
+`Database` owns the connection; every unit of work runs in `async with db.transaction() as conn:`, so
+an update is in the inbox before it is acknowledged, and a turn's change and its messages (the outbox)
+commit together (DESIGN.md §3, §5). Heavy reads use `db.read(fn)`: a read-only snapshot in a thread.
 """
 
 from __future__ import annotations

@@ -1,20 +1,46 @@
-"""The connection, its transactions and the `DATABASE_URL` parser."""
+"""The connection, its transactions, read-only snapshots for heavy reads, and the `DATABASE_URL` parser.
+
+Why not aiosqlite: every aiosqlite call is a round trip to its thread and back through the event
+loop (138 µs each on an idle loop, several ms under load), and a turn holds the write lock across
+8-10 of them, so the bot could never run more turns a second than the loop could turn around those
+hops (~110/s in `bench/throughput.py`). A whole turn's SQL on one `sqlite3` connection takes about
+60 µs. So short transactions run here directly, on the loop, and never wait for a disk lock there:
+
+* `transaction()` starts with `BEGIN IMMEDIATE` without a busy timeout; if another *process*
+  (the CLI, a second worker) holds the write lock, it backs off asynchronously and tries again.
+  Inside the transaction nothing can be busy any more (WAL: readers never block the writer).
+* WAL checkpoints (the only fsync) run in a worker thread on their own connection, not at commit.
+* Heavy writes inside a transaction (a 100,000-row roster) go to a thread with `conn.run_sync`;
+  heavy reads (exports, reports, digests) use `read()`: a read-only connection in a worker thread,
+  outside the write lock, on a consistent snapshot.
+
+The async face (`await conn.execute(...)`) is the same one PostgreSQL drivers offer, so flows do
+not change when a deployment moves there.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-
-import aiosqlite
+from types import TracebackType
+from typing import Any, TypeVar
 
 from bot.store.migrations import apply_migrations
 
 log = logging.getLogger(__name__)
 
-Conn = aiosqlite.Connection
+T = TypeVar("T")
+Row = sqlite3.Row
+Params = Sequence[Any] | dict[str, Any]
+
+BUSY_WAIT = 15.0  # seconds to wait for another process's write lock before giving up
+CHECKPOINT_EVERY = 2.0  # seconds between background WAL checkpoints, when anything was written
 
 
 def opt_str(value: object) -> str | None:
@@ -46,16 +72,94 @@ def sqlite_path_from_url(url: str, *, cwd: Path | None = None) -> Path | None:
     return path
 
 
+class Cursor:
+    """What `execute` returns: rows already fetched, plus rowcount and lastrowid."""
+
+    __slots__ = ("_rows", "lastrowid", "rowcount")
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._rows: list[Row] = cursor.fetchall()
+        self.rowcount: int = cursor.rowcount
+        self.lastrowid: int | None = cursor.lastrowid
+
+    async def fetchall(self) -> list[Row]:
+        return self._rows
+
+    async def fetchone(self) -> Row | None:
+        return self._rows[0] if self._rows else None
+
+    async def close(self) -> None:
+        return None
+
+
+class _Call:
+    """`conn.execute(...)` can be awaited or used as `async with conn.execute(...) as cursor:`."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: Cursor) -> None:
+        self._cursor = cursor
+
+    def __await__(self) -> Generator[Any, None, Cursor]:
+        return self._done().__await__()
+
+    async def _done(self) -> Cursor:
+        return self._cursor
+
+    async def __aenter__(self) -> Cursor:
+        return self._cursor
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+class Conn:
+    """The async face of the connection inside one transaction."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, params: Params = ()) -> _Call:
+        return _Call(Cursor(self.raw.execute(sql, params)))
+
+    async def execute_fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return self.raw.execute(sql, params).fetchall()
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
+        return Cursor(self.raw.executemany(sql, rows))
+
+    async def run_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run heavy work on this transaction's connection in a worker thread (the loop stays free).
+
+        The write lock is held meanwhile, so nothing else uses the connection.
+        """
+        return await asyncio.to_thread(fn, self.raw)
+
+
+def _connect(target: str, *, uri: bool = False, readonly: bool = False) -> sqlite3.Connection:
+    raw = sqlite3.connect(target, isolation_level=None, check_same_thread=False, uri=uri)
+    raw.row_factory = sqlite3.Row
+    if readonly:
+        raw.execute("PRAGMA query_only=ON")
+        raw.execute("PRAGMA busy_timeout=5000")  # a worker thread may wait; the loop never does
+    return raw
+
+
 class Database:
-    """One aiosqlite connection shared by the process.
+    """One connection for the process's writes, serialised by an asyncio lock."""
 
-    SQLite has one writer at a time anyway; an asyncio lock makes each unit of work one serial
-    transaction so that coroutines never interleave statements inside another's transaction.
-    """
-
-    def __init__(self, conn: aiosqlite.Connection, path: Path | None) -> None:
-        self._conn = conn
+    def __init__(self, raw: sqlite3.Connection, path: Path | None) -> None:
+        self._raw = raw
+        self._conn = Conn(raw)
         self._lock = asyncio.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._dirty = False
+        self._checkpointer: asyncio.Task[None] | None = None
+        self._closed = False
         self.path = path
 
     @classmethod
@@ -64,33 +168,110 @@ class Database:
         path = sqlite_path_from_url(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path) if path else ":memory:", isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        # WAL lets readers (exports, digests) run beside the bot; NORMAL keeps commits durable
-        # across a crash of this process without an fsync per message.
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        db = cls(conn, path)
+        raw = _connect(str(path) if path else ":memory:")
+        # WAL lets readers (exports, digests) run beside the bot; NORMAL keeps commits durable across
+        # a crash of this process without an fsync per turn (the WAL is fsynced at checkpoints).
+        raw.execute("PRAGMA busy_timeout=0")
+        db = cls(raw, path)
+        await db._retry_busy(lambda: raw.execute("PRAGMA journal_mode=WAL"))
+        raw.execute("PRAGMA synchronous=NORMAL")
+        raw.execute("PRAGMA foreign_keys=ON")
+        if path is not None:
+            raw.execute("PRAGMA wal_autocheckpoint=0")  # done in a thread by _checkpoint_loop
         async with db.transaction() as tx:
             applied = await apply_migrations(tx)
         if applied:
             log.info("applied migrations %s", applied)
+        if path is not None:
+            db._checkpointer = asyncio.create_task(db._checkpoint_loop(), name="db-checkpoint")
         return db
 
     async def close(self) -> None:
-        await self._conn.close()
+        if self._closed:
+            return
+        self._closed = True
+        task, self._checkpointer = self._checkpointer, None
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        async with self._lock:
+            if self.path is not None:
+                await asyncio.to_thread(self._checkpoint)
+            with self._readers_lock:
+                for reader in self._readers:
+                    reader.close()
+                self._readers.clear()
+            self._raw.close()
+
+    async def _retry_busy(self, attempt: Callable[[], object]) -> None:
+        """Run `attempt`; while another process holds the lock, wait without blocking the loop."""
+        deadline = time.monotonic() + BUSY_WAIT
+        delay = 0.002
+        while True:
+            try:
+                attempt()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
         """A write transaction: committed when the block ends, rolled back on any exception."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._retry_busy(lambda: self._raw.execute("BEGIN IMMEDIATE"))
             try:
                 yield self._conn
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                self._raw.execute("ROLLBACK")
                 raise
             else:
-                await self._conn.execute("COMMIT")
+                self._raw.execute("COMMIT")
+                self._dirty = True
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a heavy read in a worker thread on a read-only connection, on one consistent snapshot.
+
+        It neither holds nor waits for the write lock, so the bot keeps answering meanwhile.
+        """
+        if self.path is None:  # an in-memory database has no second connection: share the one
+            async with self._lock:
+                return await asyncio.to_thread(fn, self._raw)
+        return await asyncio.to_thread(self._read_in_thread, fn)
+
+    def _read_in_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if reader is None:
+            assert self.path is not None
+            reader = _connect(f"{self.path.as_uri()}?mode=ro", uri=True, readonly=True)
+            self._local.reader = reader
+            with self._readers_lock:
+                self._readers.append(reader)
+        reader.execute("BEGIN")
+        try:
+            return fn(reader)
+        finally:
+            reader.execute("ROLLBACK")
+
+    def _checkpoint(self) -> None:
+        assert self.path is not None
+        checkpointer = _connect(str(self.path))
+        try:
+            checkpointer.execute("PRAGMA busy_timeout=1000")
+            checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.OperationalError as exc:  # a busy checkpoint is simply tried again later
+            log.debug("checkpoint skipped: %s", exc.__class__.__name__)
+        finally:
+            checkpointer.close()
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY)
+            if self._dirty:
+                self._dirty = False
+                await asyncio.to_thread(self._checkpoint)

@@ -6,6 +6,7 @@ changes) so that progress and to-do lists stay fast on a province-sized database
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,47 +135,50 @@ async def add_in_field(
             return household
 
 
-async def existing_codes(conn: Conn, commune: str) -> set[str]:
-    rows = await conn.execute_fetchall("SELECT code_key FROM households WHERE commune = ?", (commune,))
-    return {str(r[0]) for r in rows}
-
-
 async def upsert_many(conn: Conn, commune: str, rows: Sequence[NewHousehold], now: datetime) -> tuple[int, int]:
-    """Insert new codes, update known ones in place (same id, so visit history stays). → (added, updated)."""
-    known = await existing_codes(conn, commune)
+    """Insert new codes, update known ones in place (same id, so visit history stays). → (added, updated).
+
+    A big roster (100,000 rows: ~2 s) is written from a worker thread, so the event loop keeps
+    receiving and sending meanwhile; the transaction (and so the write lock) is the caller's.
+    """
     stamp = now.isoformat(timespec="seconds")
-    params = []
-    added = 0
-    for row in rows:
-        key = code_key(row.code)
-        added += key not in known
-        prios, rank = _priorities(row.priorities)
-        params.append(
-            (
-                commune,
-                row.code,
-                key,
-                row.head_name,
-                fold(row.head_name),
-                row.village_id,
-                row.address,
-                row.members,
-                prios,
-                rank,
-                stamp,
-                stamp,
+
+    def write(raw: sqlite3.Connection) -> tuple[int, int]:
+        known = {str(r[0]) for r in raw.execute("SELECT code_key FROM households WHERE commune = ?", (commune,))}
+        params = []
+        added = 0
+        for row in rows:
+            key = code_key(row.code)
+            added += key not in known
+            prios, rank = _priorities(row.priorities)
+            params.append(
+                (
+                    commune,
+                    row.code,
+                    key,
+                    row.head_name,
+                    fold(row.head_name),
+                    row.village_id,
+                    row.address,
+                    row.members,
+                    prios,
+                    rank,
+                    stamp,
+                    stamp,
+                )
             )
+        raw.executemany(
+            "INSERT INTO households (commune, code, code_key, head_name, head_folded, village_id, address, members,"
+            " priorities, priority_rank, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (commune, code_key) DO UPDATE SET code = excluded.code, head_name = excluded.head_name,"
+            " head_folded = excluded.head_folded, village_id = excluded.village_id, address = excluded.address,"
+            " members = excluded.members, priorities = excluded.priorities, priority_rank = excluded.priority_rank,"
+            " updated_at = excluded.updated_at",
+            params,
         )
-    await conn.executemany(
-        "INSERT INTO households (commune, code, code_key, head_name, head_folded, village_id, address, members,"
-        " priorities, priority_rank, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (commune, code_key) DO UPDATE SET code = excluded.code, head_name = excluded.head_name,"
-        " head_folded = excluded.head_folded, village_id = excluded.village_id, address = excluded.address,"
-        " members = excluded.members, priorities = excluded.priorities, priority_rank = excluded.priority_rank,"
-        " updated_at = excluded.updated_at",
-        params,
-    )
-    return added, len(rows) - added
+        return added, len(rows) - added
+
+    return await conn.run_sync(write) if len(rows) > 1000 else write(conn.raw)
 
 
 async def set_status(conn: Conn, household_id: int, *, reached_at: str | None, last_visit_at: str | None) -> None:

@@ -6,8 +6,10 @@ Append new ones at the end; never edit one that has shipped.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import aiosqlite
+if TYPE_CHECKING:
+    from bot.store.database import Conn
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -160,10 +162,72 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX audit_log_commune ON audit_log (commune, at);
         """,
     ),
+    (
+        3,
+        "message path: inbox before acknowledging, addressed outbox, background tasks",
+        """
+        CREATE TABLE inbox (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            update_key TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            chat_id TEXT,
+            payload TEXT,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            received_at TEXT NOT NULL,
+            processed_at TEXT,
+            UNIQUE (channel, update_key, digest)
+        );
+        CREATE INDEX inbox_pending ON inbox (id) WHERE status = 'pending';
+        CREATE INDEX inbox_received ON inbox (received_at);
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            priority INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            file_name TEXT,
+            file_data BLOB,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'unknown', 'failed', 'cancelled')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before TEXT,
+            created_at TEXT NOT NULL,
+            done_at TEXT,
+            message_id TEXT,
+            error TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox (channel, priority, id) WHERE status = 'pending';
+        CREATE INDEX outbox_created ON outbox (created_at);
+
+        ALTER TABLE sessions ADD COLUMN last_inbound_at TEXT;
+        ALTER TABLE sessions ADD COLUMN unreachable_at TEXT;
+
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            commune TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            channel TEXT,
+            chat_id TEXT,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            done_at TEXT
+        );
+        CREATE INDEX tasks_pending ON tasks (id) WHERE status = 'pending';
+
+        DROP TABLE processed_updates;
+        """,
+    ),
 ]
 
 
-async def apply_migrations(conn: aiosqlite.Connection) -> list[int]:
+async def apply_migrations(conn: Conn) -> list[int]:
     """Apply every migration not yet recorded; return the numbers applied."""
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -1,0 +1,339 @@
+"""The sender of one channel: delivers outbox rows, in order per chat, within the platform's limits.
+
+* Replies go first, then notifications, then bulk (announcements, digests); within one chat messages
+  keep their order (a chat has at most one message in flight).
+* One budget for the whole channel (Telegram: ~30 messages/s) and, for bulk, at most one message a
+  second per chat. Replies are never paced per chat: a turn's two or three messages go at once.
+* A 429 blocks only the chat it was for, for the `retry_after` Telegram asked; on bulk it also pauses
+  bulk (the overall budget was hit) — replies to everyone else keep flowing.
+* Network errors and 5xx are retried with backoff (per chat, so one bad recipient delays nobody else);
+  a 403 marks the person unreachable, drops their queue and tells whoever needs to know.
+* A send whose answer was lost is recorded as `unknown`, not repeated (see the README).
+
+Rows come from the engine in memory right after their commit (no added latency) and from the database
+at start-up and every `poll` seconds (rows written by other processes, or left by a crash). An id
+stays "known" until its outcome is committed, so a row is never picked up twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.channels.base import Channel, Fatal, Rejected, Retry, SendResult, Sent, Unknown, Unreachable
+from bot.store import Database, outbox, sessions
+from bot.store.outbox import BULK, Mark, NewMessage, OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Sending limits of one channel (settings; Telegram's documented ones by default)."""
+
+    per_second: float = 30.0  # 0 = unlimited (local emulator benchmarks)
+    bulk_chat_interval: float = 1.0  # seconds between two bulk messages to the same chat
+    max_in_flight: int = 8  # Telegram answers in ~100 ms: 8 in flight carry 30 messages a second easily
+    max_attempts: int = 10
+    backoff: float = 0.5
+    max_backoff: float = 300.0
+    poll: float = 1.0  # seconds between looks at the database for rows from elsewhere
+    capacity: int = 2000  # rows held in memory at most
+
+
+class _Bucket:
+    """A token bucket: `rate` sends a second, bursts of up to one second's worth."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = max(rate, 1.0)
+        self.stamp = time.monotonic()
+
+    def take(self, now: float) -> bool:
+        if self.rate <= 0:
+            return True
+        self.tokens = min(max(self.rate, 1.0), self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+    def wait(self) -> float:
+        return 0.0 if self.rate <= 0 else max(0.0, (1.0 - self.tokens) / self.rate)
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        channel: Channel,
+        limits: Limits,
+        clock: Callable[[], datetime],
+        deliver: Callable[[list[OutboxItem]], None],
+        on_fatal: Callable[[str, str], None],
+    ) -> None:
+        self._db = db
+        self._channel = channel
+        self._limits = limits
+        self._clock = clock
+        self._deliver = deliver
+        self._on_fatal = on_fatal
+        self._queues: dict[str, list[tuple[int, int, OutboxItem]]] = {}
+        self._ready: list[tuple[int, int, str]] = []  # heads of chats that may send now
+        self._timers: list[tuple[float, str]] = []  # chats to look at again at a time
+        self._blocked: dict[str, float] = {}
+        self._last_bulk: dict[str, float] = {}
+        self._bulk_paused = 0.0
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._known: set[int] = set()
+        self._marks: list[Mark] = []
+        self._marked = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._bucket = _Bucket(limits.per_second)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.sent = 0
+
+    @property
+    def name(self) -> str:
+        return self._channel.name
+
+    # ---- feeding ----------------------------------------------------------------------------------
+
+    def push(self, items: list[OutboxItem]) -> None:
+        """Rows just committed (by a turn, a task or a job): send them without a database round trip."""
+        now = time.monotonic()
+        for item in items:
+            if item.id in self._known:
+                continue
+            self._known.add(item.id)
+            chat = item.to.chat_id
+            queue = self._queues.setdefault(chat, [])
+            heapq.heappush(queue, (item.priority, item.id, item))
+            if item.not_before is not None:
+                wait = (item.not_before - self._clock()).total_seconds()
+                if wait > 0:
+                    self._block(chat, now + wait)
+            if queue[0][2] is item:
+                self._offer(chat, now)
+        self._wake.set()
+
+    def _offer(self, chat: str, now: float) -> None:
+        """Put a chat's head on the ready heap, unless it is busy or blocked (then a timer brings it back)."""
+        queue = self._queues.get(chat)
+        if not queue or chat in self._in_flight:
+            return
+        until = self._blocked.get(chat, 0.0)
+        if until > now:
+            return
+        priority, item_id, _ = queue[0]
+        heapq.heappush(self._ready, (priority, item_id, chat))
+
+    def _block(self, chat: str, until: float) -> None:
+        self._blocked[chat] = max(self._blocked.get(chat, 0.0), until)
+        heapq.heappush(self._timers, (until, chat))
+
+    async def start(self) -> None:
+        await self._load()
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"send-{self.name}"),
+            asyncio.create_task(self._flush_marks(), name=f"marks-{self.name}"),
+            asyncio.create_task(self._poll(), name=f"poll-{self.name}"),
+        ]
+
+    async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a bound on shutdown
+        """Stop taking rows; let sends in flight finish (bounded); record every outcome known."""
+        self._stopping = True
+        self._wake.set()
+        flying = list(self._in_flight.values())
+        if flying:
+            _, late = await asyncio.wait(flying, timeout=timeout)
+            for task in late:  # their outcome is unknown: the rows stay pending and go out at start-up
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._flush()
+
+    async def _load(self) -> None:
+        room = self._limits.capacity - len(self._known)
+        if room <= 0:
+            return
+        async with self._db.transaction() as conn:
+            items = await outbox.pending(conn, self.name, limit=room, skip=self._known)
+        if items:
+            self.push(items)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self._limits.poll)
+            try:
+                await self._load()
+            except Exception:  # a busy or failing database: look again next time
+                log.exception("%s sender: reading the outbox failed", self.name)
+
+    # ---- choosing and sending ---------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        await self._channel.ready.wait()
+        while not self._stopping:
+            now = time.monotonic()
+            self._release(now)
+            waits: list[float] = []
+            while self._ready and len(self._in_flight) < self._limits.max_in_flight:
+                priority, item_id, chat = self._ready[0]
+                queue = self._queues.get(chat)
+                if not queue or queue[0][1] != item_id or chat in self._in_flight:
+                    heapq.heappop(self._ready)  # stale: the chat moved on or is busy
+                    continue
+                if priority == BULK:
+                    due = max(self._bulk_paused, self._last_bulk.get(chat, 0.0) + self._limits.bulk_chat_interval)
+                    if due > now:
+                        heapq.heappop(self._ready)
+                        heapq.heappush(self._timers, (due, chat))
+                        continue
+                if not self._bucket.take(now):
+                    waits.append(self._bucket.wait())
+                    break
+                heapq.heappop(self._ready)
+                _, _, item = heapq.heappop(queue)
+                if not queue:
+                    del self._queues[chat]
+                self._in_flight[chat] = asyncio.create_task(self._send(item))
+            if self._timers:
+                waits.append(self._timers[0][0] - now)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, min(waits)) if waits else None)
+
+    def _release(self, now: float) -> None:
+        while self._timers and self._timers[0][0] <= now:
+            _, chat = heapq.heappop(self._timers)
+            if self._blocked.get(chat, 0.0) <= now:
+                self._blocked.pop(chat, None)
+                self._offer(chat, now)
+
+    async def _send(self, item: OutboxItem) -> None:
+        chat = item.to.chat_id
+        try:
+            try:
+                result: SendResult = await self._channel.send(item)
+            except Exception as exc:  # a channel must not raise; if it does, treat it as transient
+                log.exception("%s sender: outbox %d: send raised", self.name, item.id)
+                result = Retry(None, type(exc).__name__)
+            await self._outcome(item, result)
+        finally:
+            self._in_flight.pop(chat, None)
+            self._offer(chat, time.monotonic())
+            self._wake.set()
+
+    async def _outcome(self, item: OutboxItem, result: SendResult) -> None:
+        now = time.monotonic()
+        attempts = item.attempts + 1
+        chat = item.to.chat_id
+        if isinstance(result, Sent):
+            self.sent += 1
+            if item.priority == BULK:
+                self._last_bulk[chat] = now
+            self._mark(Mark(item.id, "sent", attempts, result.message_id))
+        elif isinstance(result, Unknown):
+            log.warning("%s sender: outbox %d: no answer (%s); not sent again", self.name, item.id, result.reason)
+            self._mark(Mark(item.id, "unknown", attempts, error=result.reason))
+        elif isinstance(result, Retry):
+            self._retry(item, result, attempts, now)
+        elif isinstance(result, Unreachable):
+            await self._unreachable(item, result.reason)
+        elif isinstance(result, Rejected):
+            log.warning("%s sender: outbox %d refused: %s", self.name, item.id, result.reason)
+            self._mark(Mark(item.id, "failed", attempts, error=result.reason[:200]))
+        elif isinstance(result, Fatal):
+            self._requeue(item)
+            self._stopping = True
+            self._on_fatal(self.name, result.reason)
+
+    def _retry(self, item: OutboxItem, result: Retry, attempts: int, now: float) -> None:
+        if attempts >= self._limits.max_attempts:
+            log.error(
+                "%s sender: outbox %d failed %d times (%s); given up", self.name, item.id, attempts, result.reason
+            )
+            self._mark(Mark(item.id, "failed", attempts, error=result.reason))
+            return
+        delay = result.after
+        if delay is None:
+            delay = min(self._limits.backoff * 2 ** (attempts - 1), self._limits.max_backoff)
+        log.info("%s sender: outbox %d: %s; retry in %.1f s", self.name, item.id, result.reason, delay)
+        if result.rate_limited and item.priority == BULK:
+            self._bulk_paused = max(self._bulk_paused, now + delay)
+        self._block(item.to.chat_id, now + delay)
+        self._requeue(replace(item, attempts=attempts))
+        not_before = self._clock() + timedelta(seconds=delay)
+        self._mark(Mark(item.id, "pending", attempts, error=result.reason, not_before=not_before))
+
+    def _requeue(self, item: OutboxItem) -> None:
+        heapq.heappush(self._queues.setdefault(item.to.chat_id, []), (item.priority, item.id, item))
+
+    async def _unreachable(self, item: OutboxItem, reason: str) -> None:
+        """The person blocked the bot: drop what waits for them and tell whoever needs to know."""
+        dropped = self._queues.pop(item.to.chat_id, [])
+        log.info("%s sender: outbox %d: recipient unreachable (%s)", self.name, item.id, reason)
+        bounce = item.message.undeliverable
+        now = self._clock()
+        try:
+            async with self._db.transaction() as conn:
+                await outbox.record(conn, [Mark(item.id, "failed", item.attempts + 1, error="unreachable")], now)
+                await outbox.cancel_for(conn, item.to, now, error="unreachable")
+                await sessions.mark_unreachable(conn, item.to, now)
+                new: list[OutboxItem] = []
+                if bounce is not None and bounce.to is not None:
+                    key = bounce.key or f"bounce:{item.id}"
+                    new = await outbox.add(conn, [NewMessage(bounce.to, bounce, key, item.priority)], now)
+        except Exception:
+            log.exception("%s sender: recording an unreachable recipient failed", self.name)
+            self._requeue(item)
+            self._block(item.to.chat_id, time.monotonic() + self._limits.backoff)
+            return
+        for _, dropped_id, _ in dropped:
+            self._known.discard(dropped_id)
+        self._known.discard(item.id)
+        if new:
+            self._deliver(new)
+
+    # ---- recording outcomes -------------------------------------------------------------------------
+
+    def _mark(self, mark: Mark) -> None:
+        self._marks.append(mark)
+        self._marked.set()
+
+    async def _flush_marks(self) -> None:
+        """Group commit: every outcome that arrived while the last commit ran goes in the next one."""
+        while True:
+            await self._marked.wait()
+            self._marked.clear()
+            try:
+                await self._flush()
+            except Exception:
+                log.exception("%s sender: recording outcomes failed; retrying", self.name)
+                await asyncio.sleep(self._limits.backoff)
+                self._marked.set()
+
+    async def _flush(self) -> None:
+        if not self._marks:
+            return
+        marks, self._marks = self._marks, []
+        try:
+            async with self._db.transaction() as conn:
+                await outbox.record(conn, marks, self._clock())
+        except BaseException:
+            self._marks = marks + self._marks
+            raise
+        for mark in marks:
+            if mark.status != "pending":
+                self._known.discard(mark.id)
