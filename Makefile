@@ -27,6 +27,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/crash.py
+	$(BIN)/python bench/export_latency.py
 	$(BIN)/python bench/roster.py
 
 clean:

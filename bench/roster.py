@@ -3,7 +3,7 @@
 1. Import 100,000 households from CSV through the same service the bot and CLI use (aim ≤ 10 s).
 2. On a database with 1,000,000 households in 3,000 villages (300 communes × 10 villages) and
    2,000,000 visits: a commune progress query and a volunteer's first to-do page, through the real
-   data layer (aiosqlite), median of repeated runs (aim ≤ 50 ms each). Also the worst case of one
+   data layer, median of repeated runs (aim ≤ 50 ms each). Also the worst case of one
    "commune" holding all 3,000 villages.
 
 Run: `.venv/bin/python bench/roster.py` (the big database is built once under bench/results/).

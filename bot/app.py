@@ -27,6 +27,7 @@ class Core:
     router: Router
 
     async def close(self) -> None:
+        self.services.heavy.close()
         await self.db.close()
 
     async def run_tasks(self) -> list[OutboxItem]:

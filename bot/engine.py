@@ -31,6 +31,7 @@ from bot.store import Conn, Database, inbox, members, outbox, sessions
 from bot.store.outbox import NOTIFY, REPLY, NewMessage, OutboxItem
 
 log = logging.getLogger(__name__)
+SMALL_FILE = 256 * 1024  # bytes: parsing this takes well under a second
 APOLOGY = "Xin lỗi, hệ thống đang bận. Anh/chị thử lại sau ít phút, hoặc gõ /menu."
 
 
@@ -79,11 +80,14 @@ class Engine:
         return [item.message for item in items if item.to == inbound.sender]
 
     async def prepare(self, inbound: Inbound) -> object:
-        """Parse an uploaded file in a worker thread, before the turn takes the database."""
+        """Parse an uploaded file before the turn takes the database: a small one in a thread, a big one
+        (seconds of pure Python) in the worker process, so the loop keeps answering everyone else."""
         prepare = self._router.file_prepare
-        if inbound.kind == "file" and inbound.file is not None and prepare is not None:
-            return await asyncio.to_thread(prepare, inbound.file)
-        return None
+        if inbound.kind != "file" or inbound.file is None or prepare is None:
+            return None
+        if len(inbound.file.content) > SMALL_FILE:
+            return await self._services.heavy.run(prepare, inbound.file)
+        return await asyncio.to_thread(prepare, inbound.file)
 
     async def run_turn(self, item_id: int, inbound: Inbound, prepared: object = None) -> list[OutboxItem]:
         """Answer one stored update exactly once; an inbox row already processed writes nothing."""

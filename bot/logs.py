@@ -4,7 +4,7 @@ Two layers:
 1. Our own log lines carry ids, counts and error class names only (never message text, names, phone
    numbers, codes or notes). Libraries that would log payloads are held at WARNING whatever LOG_LEVEL
    says: python-telegram-bot logs every request's parameters and every response at DEBUG, httpx logs
-   each URL (which holds the bot token) at INFO, aiosqlite/httpcore/tornado log requests and bodies.
+   each URL (which holds the bot token) at INFO, httpcore/tornado log requests.
 2. The handler's formatter redacts what slipped through anyway, tracebacks included: the tokens
    themselves, anything shaped like a bot token, long digit runs (phone and ID numbers) and invite codes.
 """

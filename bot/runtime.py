@@ -119,6 +119,7 @@ class Service:
         if self.web is not None and self.web.needed:
             await _bounded(self.web.stop(), "web server")
         await _bounded(self.intake.stop(), "intake")
+        self.core.services.heavy.close()  # an export half-way is redone at the next start
         await _bounded(self.worker.stop(), "worker")
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)  # type: ignore[attr-defined]

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from bot.flows.base import Services, TaskContext, TaskHandler, TaskOutput
+from bot.heavy import Cancelled
 from bot.messages import Outbound
-from bot.services.households import Cancelled
 from bot.store import Database, audit, outbox, tasks
 from bot.store.outbox import NOTIFY, NewMessage, OutboxItem
 from bot.store.tasks import Task
@@ -46,7 +46,7 @@ class Worker:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="worker")
 
-    async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a bound on shutdown
+    async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a bound on shutdown
         self._stop.set()
         self._wake.set()
         task, self._task = self._task, None
@@ -84,7 +84,7 @@ class Worker:
         async with self._db.transaction() as conn:
             await tasks.started(conn, task.id)
         try:
-            output = await handler(task, TaskContext(self._db, self._services, self._stop))
+            output = await handler(task, TaskContext(self._db, self._services))
         except Cancelled:
             log.info("task %d (%s): interrupted by shutdown; it runs again at start-up", task.id, task.kind)
             return

@@ -168,3 +168,42 @@ async def test_the_bot_stores_no_message_text(core: Core) -> None:
     async with core.db.transaction() as conn:
         rows = await (await conn.execute("SELECT state FROM sessions")).fetchall()
     assert all("001088012345" not in r[0] for r in rows)
+
+
+async def test_a_step_answers_the_speaker_and_notifies_someone_else_in_the_same_turn(core: Core) -> None:
+    """One transaction writes both; the other person is on a text-only channel, so their copy is a numbered
+    menu and their reply "1" presses its button."""
+    from bot.flows.base import Answer, Turn, button
+    from bot.messages import Recipient
+    from bot.store.outbox import NOTIFY, REPLY
+
+    volunteer = Recipient("zalo", "z9")
+
+    async def ask_for_help(turn: Turn) -> Answer:
+        notice = Outbound(
+            "🙋 Có người cần giúp ở Thôn 1.",
+            ((button("✋ Nhận giúp", "zzz:take"),),),
+            to=volunteer,
+            key="help:1:offer:z9",
+        )
+        return Answer([Outbound("Em đã báo Tổ công nghệ số."), notice], {})
+
+    async def take(turn: Turn) -> Answer:
+        return Answer([Outbound(f"Anh/chị đã nhận ({turn.inbound.chat_id}).")], {})
+
+    core.router.buttons["zz"] = ask_for_help
+    core.router.buttons["zzz"] = take
+    [reply] = await core.engine.handle(event("button", data="zz", message_id="3", chat="c1"))
+    assert reply.text == "Em đã báo Tổ công nghệ số."
+    async with core.db.transaction() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT channel, chat_id, priority, dedupe_key, payload FROM outbox ORDER BY id"
+        )
+    assert [(r[0], r[1], r[2]) for r in rows] == [("telegram", "c1", REPLY), ("zalo", "z9", NOTIFY)]
+    assert rows[1][3] == "help:1:offer:z9:0" and "1. ✋ Nhận giúp" in rows[1][4]
+    [taken] = await core.engine.handle(event("text", text="1", channel="zalo", chat="z9"))
+    assert taken.text == "Anh/chị đã nhận (z9)."
+    await core.engine.handle(event("button", data="zz", message_id="4", chat="c1"))  # asked again
+    async with core.db.transaction() as conn:
+        again = await conn.execute_fetchall("SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'help:%'")
+    assert next(iter(again))[0] == 1  # the notification's key makes it once only

@@ -417,7 +417,9 @@ async def test_a_rejected_token_stops_the_service_with_a_clear_message(emulator:
 # ---- heavy work off the turn --------------------------------------------------------------------------
 
 
-async def test_an_export_runs_in_a_thread_outside_the_write_lock(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_small_export_runs_in_a_thread_outside_the_write_lock(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """While the export is being built, other people's turns still run (and commit)."""
     from bot.flows import roster as roster_flow
     from tests.team_fixtures import build_team
@@ -441,6 +443,31 @@ async def test_an_export_runs_in_a_thread_outside_the_write_lock(core: Core, mon
     release.set()
     [file] = await running
     assert file.message.attachment is not None and file.to == team.officer.recipient
+
+
+async def test_a_big_roster_is_parsed_and_exported_in_the_worker_process(core: Core) -> None:
+    """Seconds of pure Python (6,000 rows) go to the worker process: the loop's thread never runs them."""
+    import io
+
+    import openpyxl
+
+    from tests.team_fixtures import build_team
+
+    team = await build_team(core)
+    lines = ["Mã hộ,Họ tên chủ hộ,Thôn,Địa chỉ,Số nhân khẩu,Ưu tiên"]
+    lines += [f"B{i:05d},Nguyễn Thị Bé {i},Thôn 2,Xóm Bắc số {i},3," for i in range(6000)]
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) > 256 * 1024
+    await team.officer.upload("lon.csv", data)
+    assert "6000 hộ mới" in team.officer.text
+    assert core.services.heavy._pool is not None  # the parse ran in the worker process
+    await team.officer.press_data("ex")
+    [file] = await core.run_tasks()
+    assert file.message.attachment is not None
+    sheet = openpyxl.load_workbook(io.BytesIO(file.message.attachment.content), read_only=True).active
+    assert sheet is not None
+    codes = {row[0] for row in sheet.iter_rows(min_row=3, values_only=True)}
+    assert len(codes) == 6005 and "B05999" in codes
 
 
 # ---- logs ----------------------------------------------------------------------------------------------

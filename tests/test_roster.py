@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 import unicodedata
 import zipfile
 from datetime import date, datetime
@@ -428,3 +429,89 @@ def test_100k_csv_rows_parse_fast() -> None:
     elapsed = time.perf_counter() - start
     assert parsed.ok and len(parsed.rows) == 100_000
     assert elapsed < 6, elapsed
+
+
+# ---- zip bombs: refused before anything is unpacked or handed to openpyxl ------------------------------
+
+
+def _workbook_with(replace: dict[str, bytes], extra: int = 0) -> bytes:
+    """A real roster workbook with some parts replaced (or `extra` tiny parts added)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Mã hộ", "Họ tên chủ hộ", "Thôn"])
+    sheet.append(["H1", "Nguyễn Văn An", "Thôn 1"])
+    source = BytesIO()
+    book.save(source)
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(source.getvalue())) as original, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in original.infolist():
+            z.writestr(info.filename, replace.get(info.filename, original.read(info.filename)))
+        for i in range(extra):
+            z.writestr(f"xl/media/x{i}.bin", b"x")
+    return out.getvalue()
+
+
+SHEET_HEAD = (
+    b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        pytest.param(
+            {"xl/worksheets/sheet1.xml": SHEET_HEAD + b"<row/>" * 2_000_000 + b"</sheetData></worksheet>"},
+            id="12 MB of rows compressed 1000x",
+        ),
+        pytest.param(
+            {
+                "xl/worksheets/sheet1.xml": SHEET_HEAD
+                + b'<row><c t="inlineStr"><is><t>'
+                + b"A" * 300_000
+                + b"</t></is></c></row></sheetData></worksheet>"
+            },
+            id="one cell longer than Excel allows",
+        ),
+        pytest.param(
+            {"xl/styles.xml": b"<styleSheet>" + b'<xf numFmtId="0"/>' * 700_000 + b"</styleSheet>"},
+            id="11 MB style table",
+        ),
+    ],
+)
+def test_xlsx_bombs_are_refused_with_advice(bomb: dict[str, bytes]) -> None:
+    data = _workbook_with(bomb)
+    assert len(data) < 2_000_000
+    tracemalloc.start()
+    try:
+        parsed = parse_roster(data, "ds.xlsx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [str(f) for f in parsed.faults] == [
+        "Tệp Excel có nội dung bất thường (giải nén ra quá lớn), nên em không mở. Anh/chị mở tệp bằng Excel, "
+        "chép riêng bảng danh sách hộ sang tệp mới rồi gửi lại, hoặc lưu dạng CSV."
+    ]
+    assert peak < 20 * 1024 * 1024  # never unpacked whole
+
+
+def test_xlsx_with_thousands_of_parts_is_refused() -> None:
+    parsed = parse_roster(_workbook_with({}, extra=600), "ds.xlsx")
+    assert "bất thường" in str(parsed.faults[0])
+
+
+def test_xlsx_unpacking_past_the_total_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.roster.MAX_XLSX_TOTAL", 4_000)
+    parsed = parse_roster(_workbook_with({}), "ds.xlsx")
+    assert "bất thường" in str(parsed.faults[0])
+
+
+def test_a_long_but_legal_cell_is_still_read() -> None:
+    def row(n: int, *texts: str) -> str:
+        cells = "".join(f'<c r="{"ABCD"[i]}{n}" t="inlineStr"><is><t>{t}</t></is></c>' for i, t in enumerate(texts))
+        return f'<row r="{n}">{cells}</row>'
+
+    body = row(1, "Mã hộ", "Họ tên chủ hộ", "Thôn", "Ghi chú") + row(2, "H1", "An", "Thôn 1", "x" * 30_000)
+    sheet = SHEET_HEAD + body.encode() + b"</sheetData></worksheet>"
+    parsed = parse_roster(_workbook_with({"xl/worksheets/sheet1.xml": sheet}), "ds.xlsx")
+    assert parsed.ok and [r.code for r in parsed.rows] == ["H1"]

@@ -346,7 +346,19 @@ async def test_correction_window_is_24_hours(team: Team, core: Core, clock: Cloc
 
 async def test_forged_visit_buttons(team: Team) -> None:
     v = team.volunteer
-    for data in ("vt:9", "vt:x", "vk", "vc:deadbeef", "ve:99999", "vw:abc", "vh:-1", "vnv:424242", "td:0"):
+    for data in (
+        "vt:9",
+        "vt:x",
+        "vt:abc:1",
+        "vk",
+        "vk:abc",
+        "vc:deadbeef",
+        "ve:99999",
+        "vw:abc",
+        "vh:-1",
+        "vnv:424242",
+        "td:0",
+    ):
         await v.press_data(data)
         assert v.last and v.text, data
     await v.press_data("vnv:424242")
@@ -438,3 +450,31 @@ async def test_xlsx_roster_sent_to_the_bot(team: Team, core: Core) -> None:
     await team.officer.upload("ds.xlsx", buffer.getvalue())
     assert "2 hộ mới" in team.officer.text
     assert await count(core, "SELECT priority_rank FROM households WHERE code = 'X001'") == 1
+
+
+async def test_buttons_on_an_older_copy_of_a_visit_screen_never_act_on_another_draft(team: Team, core: Core) -> None:
+    """A screen delivered twice (after a crash) or scrolled back to: its buttons say what became of it."""
+    v = team.volunteer
+    await v.press_data("vs")
+    await v.send("H001")
+    await v.press("H001")
+    old_toggle = v.data_for("☐ Tài khoản mức 2")
+    for skill in ("Tài khoản mức 2", "Đăng nhập được", "Đã nộp hoặc tra cứu"):
+        await v.press(f"☐ {skill}")
+    await skip_to_summary(v)
+    await v.press("✅ Xác nhận")
+    assert "Đã lưu" in v.text
+    await v.press_data(old_toggle)  # the first draft's screen, after it was saved
+    assert "đã được lưu rồi" in v.text and "Thôn 1: 1/3 hộ đạt" in v.text
+
+    await v.press_data("vs")  # a second visit is being filled in
+    await v.send("H003")
+    await v.press("H003")
+    await v.press("☐ Đã cài VNeID")
+    await v.press_data(old_toggle)
+    assert "đã được lưu rồi" in v.text  # the saved draft's button still says so, the open draft is kept
+    await v.press_data("vt:0123456789ab:1")  # a draft that was never saved (cancelled, or forged)
+    assert "tin nhắn cũ" in v.text and "☑ Đã cài VNeID" in v.labels  # the open draft, as it was
+    await skip_to_summary(v)
+    await v.press("✅ Xác nhận")
+    assert await count(core, "SELECT count(*) FROM visits") == 2

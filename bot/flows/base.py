@@ -7,15 +7,15 @@ state. It never talks to a channel.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.access import Role, allowed
 from bot.config import Settings
 from bot.content import Content, Strings
+from bot.heavy import HeavyPool, on_snapshot
 from bot.messages import Attachment, Button, ChannelCaps, Inbound, Outbound
 from bot.search import SearchIndex
 from bot.store import Conn, Database, audit
@@ -23,6 +23,7 @@ from bot.store.members import Member
 from bot.store.tasks import Task
 
 State = dict[str, Any]
+T = TypeVar("T")
 
 
 class Signals:
@@ -52,6 +53,7 @@ class Services:
     search: SearchIndex
     clock: Callable[[], datetime]
     signals: Signals = field(default_factory=Signals)
+    heavy: HeavyPool = field(default_factory=HeavyPool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +141,18 @@ class TaskOutput:
 
 @dataclass(frozen=True)
 class TaskContext:
-    """What a background task gets: the database (for `read` in a thread), services, a stop flag."""
+    """What a background task gets: the database (to read from) and the services."""
 
     db: Database
     services: Services
-    stop: threading.Event
+
+    async def read(self, fn: Callable[..., T], *, heavy: bool = True, **kwargs: Any) -> T:
+        """`fn(conn, **kwargs)` on a read-only snapshot: in the worker process when `heavy` (seconds of
+        pure Python), else in a thread. Never on the event loop, never holding the write lock."""
+        path = self.db.path
+        if heavy and path is not None:
+            return await self.services.heavy.run(on_snapshot, fn, str(path), kwargs)
+        return await self.db.read(lambda conn: fn(conn, **kwargs))
 
 
 TaskHandler = Callable[[Task, TaskContext], Awaitable[TaskOutput]]

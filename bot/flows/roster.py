@@ -9,13 +9,14 @@ from bot.flows.common import menu_answer, reply
 from bot.flows.menu import unsupported
 from bot.messages import Attachment, Outbound
 from bot.roster import ParsedRoster, parse_roster, template_xlsx
-from bot.services.households import add_villages, export_roster, import_roster
+from bot.services.households import add_villages, export_roster, household_count, import_roster
 from bot.store import tasks
 from bot.store.tasks import Task
 
 router = Router()
 MAX_LISTED = 15
 MAX_NEW_VILLAGES = 30
+SMALL_EXPORT = 5_000  # households: below this an export takes well under a second, a thread will do
 
 
 @router.button("ih")
@@ -33,7 +34,7 @@ async def template(turn: Turn) -> Answer:
 
 
 def prepare(file: Attachment) -> ParsedRoster:
-    """Parse an uploaded roster; the engine runs this in a thread before the turn takes the database lock."""
+    """Parse an uploaded roster, before the turn takes the database lock (see `Engine.prepare`)."""
     return parse_roster(file.content, file.name)
 
 
@@ -112,8 +113,9 @@ async def export_file(task: Task, ctx: TaskContext) -> TaskOutput:
     """Read the households on a read-only snapshot in a worker thread; the file goes to whoever asked."""
     services = ctx.services
     name, tz = services.content.commune.name, services.settings.timezone
-    data, count = await ctx.db.read(
-        lambda conn: export_roster(conn, commune=task.commune, commune_name=name, timezone=tz, stop=ctx.stop)
+    size = await ctx.read(household_count, heavy=False, commune=task.commune)
+    data, count = await ctx.read(
+        export_roster, heavy=size > SMALL_EXPORT, commune=task.commune, commune_name=name, timezone=tz
     )
     day = services.clock().astimezone(ZoneInfo(tz)).date().isoformat()
     file = Attachment(f"danh-sach-ho-{task.commune}-{day}.xlsx", data)

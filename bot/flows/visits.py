@@ -1,15 +1,18 @@
 """📝 Logging a household visit in a few taps: find (or add) the household, tick what the trained
 person can now do, optionally name them and add a note, confirm.
 
-The draft lives in the session until ✅ Xác nhận; the confirm button carries the draft's key, and the
-visit is stored under that key once, so a double tap or a re-delivered update records one visit.
-A volunteer may correct or withdraw their own visit for 24 hours.
+The draft lives in the session until ✅ Xác nhận. Every button of a draft carries the draft's key, and
+the visit is stored under that key once, so a double tap or a re-delivered update records one visit,
+and a button on an older copy of a screen (sent twice after a crash, or scrolled back to) says what
+became of that draft instead of acting on another one. A volunteer may correct or withdraw their own
+visit for 24 hours.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -54,11 +57,18 @@ DraftStep = Callable[[Turn, dict[str, Any]], Awaitable[Answer]]
 
 
 def with_draft(step: DraftStep) -> Handler:
-    """Run a step of an open draft; a stale button or text after the draft ended gets a way back."""
+    """Run a step of the open draft whose key the button carries (typed text needs no key).
+
+    A button of another draft — an older copy of a screen — changes nothing and says what became of it.
+    """
 
     async def handler(turn: Turn) -> Answer:
         draft = _draft(turn)
-        if draft is None:
+        if turn.inbound.kind == "button":
+            args = turn.args()
+            if draft is None or not args or args[0] != draft["key"]:
+                return await _other_draft(turn, args[0] if args else "", draft)
+        elif draft is None:
             return menu_answer(turn, turn.t("visit_no_draft"))
         return await step(turn, draft)
 
@@ -66,8 +76,41 @@ def with_draft(step: DraftStep) -> Handler:
     return handler
 
 
+async def _other_draft(turn: Turn, key: str, draft: dict[str, Any] | None) -> Answer:
+    """A button of a draft that is not the open one: saved already, or ended, or another one is open."""
+    member = turn.member
+    saved = await visits.household_for_key(turn.conn, f"{member.id}:{key}") if member and key else None
+    keep = turn.state if draft is not None else None  # never drop the draft being filled in now
+    if saved is not None:
+        household = await households.get(turn.conn, turn.commune, saved)
+        progress = await _village_progress(turn, household.village_id) if household else ""
+        return menu_answer(turn, f"{turn.t('visit_already_saved')}\n{progress}", state=keep)
+    if draft is not None:
+        return await _resume(turn, draft, turn.t("visit_other_draft"))
+    return menu_answer(turn, turn.t("visit_no_draft"))
+
+
+async def _resume(turn: Turn, draft: dict[str, Any], note: str) -> Answer:
+    """The open draft's current screen again, under a short note (no dead end after an odd tap)."""
+    if "note" in draft:
+        answer = _summary(turn, draft)
+    elif "person" in draft:
+        answer = _ask_note(turn, draft)
+    elif "people" in draft:
+        answer = _ask_person(turn, draft, draft["people"])
+    else:
+        return _skills_screen(turn, draft, note=note)
+    first, *rest = answer.messages
+    return Answer([replace(first, text=f"{note}\n\n{first.text}"), *rest], answer.state)
+
+
 def _int_arg(turn: Turn) -> int | None:
     return turn.int_arg()
+
+
+def _index_arg(turn: Turn) -> int | None:
+    """The index in a draft button's data ("vt:<key>:2" → 2)."""
+    return turn.int_arg(2)
 
 
 def _clean_name(text: str, limit: int) -> str | None:
@@ -190,7 +233,8 @@ async def new_household_name(turn: Turn) -> Answer:
 def _skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, note: str | None = None) -> Answer:
     t = turn.t
     skills = int(draft.get("skills", 0))
-    toggles = [button(tick(SKILL_LABELS[s], bool(skills & s)), f"vt:{i}") for i, s in enumerate(ALL_SKILLS)]
+    key = draft["key"]
+    toggles = [button(tick(SKILL_LABELS[s], bool(skills & s)), f"vt:{key}:{i}") for i, s in enumerate(ALL_SKILLS)]
     text = t("visit_skills", household=draft["label"])
     if note:
         text = f"{note}\n\n{text}"
@@ -198,8 +242,8 @@ def _skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, not
         turn,
         text,
         *toggles,
-        button(t("btn_next"), "vk"),
-        button(t("btn_cancel"), "vq"),
+        button(t("btn_next"), f"vk:{key}"),
+        button(t("btn_cancel"), f"vq:{key}"),
         edit=edit,
         state={"visit": draft},
     )
@@ -209,7 +253,7 @@ def _skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, not
 @requires("visit.log")
 @with_draft
 async def toggle(turn: Turn, draft: dict[str, Any]) -> Answer:
-    index = _int_arg(turn)
+    index = _index_arg(turn)
     if index is None or index >= len(ALL_SKILLS):
         return _skills_screen(turn, draft, edit=True, note=turn.t("stale_button"))
     draft["skills"] = int(draft.get("skills", 0)) ^ int(ALL_SKILLS[index])
@@ -226,13 +270,18 @@ async def skills_done(turn: Turn, draft: dict[str, Any]) -> Answer:
     # the "one person has every skill" rule can see it (bot/coverage.py).
     people = await visits.people_of(turn.conn, draft["hh"]) if isinstance(draft.get("hh"), int) else []
     draft["people"] = people
-    earlier = [button(f"👤 {name}"[:60], f"vpp:{i}") for i, name in enumerate(people)]
+    return _ask_person(turn, draft, people, edit=True)
+
+
+def _ask_person(turn: Turn, draft: dict[str, Any], people: list[str], *, edit: bool = False) -> Answer:
+    key = draft["key"]
+    earlier = [button(f"👤 {name}"[:60], f"vpp:{key}:{i}") for i, name in enumerate(people)]
     return reply(
         turn,
         turn.t("visit_person"),
         *earlier,
-        button(turn.t("btn_skip"), "vp"),
-        edit=True,
+        button(turn.t("btn_skip"), f"vp:{key}"),
+        edit=edit,
         state={"visit": draft, "await": "visit_person"},
     )
 
@@ -242,7 +291,7 @@ async def skills_done(turn: Turn, draft: dict[str, Any]) -> Answer:
 @with_draft
 async def earlier_person(turn: Turn, draft: dict[str, Any]) -> Answer:
     """The same person as on an earlier visit of this household."""
-    index, people = _int_arg(turn), draft.get("people")
+    index, people = _index_arg(turn), draft.get("people")
     if index is None or not isinstance(people, list) or index >= len(people):
         return menu_answer(turn, turn.t("stale_button"), state=turn.state)
     draft["person"] = str(people[index])
@@ -259,7 +308,8 @@ async def person(turn: Turn, draft: dict[str, Any]) -> Answer:
     name = _clean_name(turn.inbound.text, MAX_NAME)
     if name is None:
         key = "visit_secret" if has_id_number(turn.inbound.text) else "visit_bad_name"
-        return reply(turn, turn.t(key, limit=MAX_NAME), button(turn.t("btn_skip"), "vp"), state=turn.state)
+        skip = button(turn.t("btn_skip"), f"vp:{draft['key']}")
+        return reply(turn, turn.t(key, limit=MAX_NAME), skip, state=turn.state)
     draft["person"] = name
     return _ask_note(turn, draft)
 
@@ -276,7 +326,7 @@ def _ask_note(turn: Turn, draft: dict[str, Any]) -> Answer:
     return reply(
         turn,
         turn.t("visit_note", limit=MAX_NOTE),
-        button(turn.t("btn_skip"), "vo"),
+        button(turn.t("btn_skip"), f"vo:{draft['key']}"),
         state={"visit": draft, "await": "visit_note"},
     )
 
@@ -286,10 +336,11 @@ def _ask_note(turn: Turn, draft: dict[str, Any]) -> Answer:
 @with_draft
 async def note(turn: Turn, draft: dict[str, Any]) -> Answer:
     text = " ".join(turn.inbound.text.split())
+    skip = button(turn.t("btn_skip"), f"vo:{draft['key']}")
     if has_id_number(text):
-        return reply(turn, turn.t("visit_secret"), button(turn.t("btn_skip"), "vo"), state=turn.state)
+        return reply(turn, turn.t("visit_secret"), skip, state=turn.state)
     if len(text) > MAX_NOTE:
-        return reply(turn, turn.t("visit_note", limit=MAX_NOTE), button(turn.t("btn_skip"), "vo"), state=turn.state)
+        return reply(turn, turn.t("visit_note", limit=MAX_NOTE), skip, state=turn.state)
     draft["note"] = text or None
     return _summary(turn, draft)
 
@@ -317,7 +368,7 @@ def _summary(turn: Turn, draft: dict[str, Any]) -> Answer:
         turn,
         text,
         button(t("btn_confirm"), f"vc:{draft['key']}"),
-        button(t("btn_cancel"), "vq"),
+        button(t("btn_cancel"), f"vq:{draft['key']}"),
         state={"visit": draft},
     )
 
@@ -495,6 +546,7 @@ async def recent(turn: Turn) -> Answer:
 
 
 @router.button("vq")
-async def cancel(turn: Turn) -> Answer:
+@with_draft
+async def cancel(turn: Turn, draft: dict[str, Any]) -> Answer:
     """Drop the draft; nothing was saved."""
     return menu_answer(turn, turn.t("visit_cancelled"), edit=True)

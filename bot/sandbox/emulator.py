@@ -271,6 +271,24 @@ class _StoredFile:
         return self.data if self.data is not None else bytes(self.declared_size)
 
 
+def _take_fault(faults: dict[str, list[_Injected]], method: str, params: _Params) -> _Injected | None:
+    """The next injected fault for this call (any chat, or the call's chat), counted down; None if none."""
+    queue = faults.get(method)
+    if not queue:
+        return None
+    try:
+        chat_id = params.integer("chat_id")
+    except EmulatorError:
+        chat_id = None
+    for item in queue:
+        if item.chat_id is None or item.chat_id == chat_id:
+            item.remaining -= 1
+            if item.remaining <= 0:
+                queue.remove(item)
+            return item
+    return None
+
+
 def _guess_mime(file_name: str) -> str:
     dot = file_name.rfind(".")
     ext = file_name[dot:].lower() if dot > 0 else ""
@@ -901,20 +919,7 @@ class BotApiEmulator:
         self._lost.setdefault(method.lower(), []).append(_Injected(0, "", None, count, chat_id))
 
     def _take_lost(self, method: str, params: _Params) -> bool:
-        queue = self._lost.get(method.lower())
-        if not queue:
-            return False
-        try:
-            chat_id = params.integer("chat_id")
-        except EmulatorError:
-            chat_id = None
-        for item in queue:
-            if item.chat_id is None or item.chat_id == chat_id:
-                item.remaining -= 1
-                if item.remaining <= 0:
-                    queue.remove(item)
-                return True
-        return False
+        return _take_fault(self._lost, method.lower(), params) is not None
 
     # ---------------------------------------------------------------------------------- inspection
 
@@ -1158,19 +1163,9 @@ class BotApiEmulator:
         return 200, {"ok": True, "result": result}
 
     def _raise_injected(self, key: str, params: _Params) -> None:
-        queue = self._injected.get(key)
-        if not queue:
-            return
-        try:
-            chat_id = params.integer("chat_id")
-        except EmulatorError:
-            chat_id = None
-        for item in queue:
-            if item.chat_id is None or item.chat_id == chat_id:
-                item.remaining -= 1
-                if item.remaining <= 0:
-                    queue.remove(item)
-                raise EmulatorError(item.status, item.description, item.parameters)
+        item = _take_fault(self._injected, key, params)
+        if item is not None:
+            raise EmulatorError(item.status, item.description, item.parameters)
 
     def _chat_for(self, params: _Params) -> _Chat:
         raw = params.values.get("chat_id")

@@ -7,7 +7,6 @@ unknown ones are listed for an officer to confirm, or created when the caller sa
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -135,22 +134,17 @@ async def add_villages(conn: Conn, *, commune: str, names: list[str], actor: str
     return added
 
 
-class Cancelled(Exception):
-    """Heavy work stopped because the service is shutting down; it runs again at the next start."""
-
-
 def export_roster(
     conn: sqlite3.Connection,
     *,
     commune: str,
     commune_name: str,
     timezone: str,
-    stop: threading.Event | None = None,
 ) -> tuple[bytes, int]:
     """Every household with status, skills, last visit and who made it, as XLSX bytes.
 
-    Runs in a worker thread on a read-only connection (`Database.read`): a 200,000-household export
-    takes seconds and must not hold the write lock or the event loop meanwhile.
+    Runs on a read-only snapshot, in the worker process for a big commune (`bot.heavy`): a
+    200,000-household export is seconds of pure Python that must not hold the write lock or the loop.
     """
     tz = ZoneInfo(timezone)
     cursor = conn.execute(
@@ -173,8 +167,6 @@ def export_roster(
         nonlocal count
         for r in cursor:
             count += 1
-            if stop is not None and count % 2000 == 0 and stop.is_set():
-                raise Cancelled
             yield ExportRow(
                 code=str(r[0]),
                 head_name=str(r[1]),
@@ -191,3 +183,7 @@ def export_roster(
 
     data = export_xlsx(rows(), title=f"Danh sách hộ — {commune_name}")
     return data, count
+
+
+def household_count(conn: sqlite3.Connection, *, commune: str) -> int:
+    return int(conn.execute("SELECT count(*) FROM households WHERE commune = ?", (commune,)).fetchone()[0])

@@ -133,9 +133,21 @@ class Conn:
     async def run_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run heavy work on this transaction's connection in a worker thread (the loop stays free).
 
-        The write lock is held meanwhile, so nothing else uses the connection.
+        The write lock is held meanwhile, so nothing else uses the connection. If the caller is
+        cancelled (shutdown), the thread is still waited for: rolling back while it writes on the same
+        connection would break it.
         """
-        return await asyncio.to_thread(fn, self.raw)
+        work = asyncio.ensure_future(asyncio.to_thread(fn, self.raw))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            await asyncio.wait([work])
+            raise
+
+
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """A connection that can only read (heavy reads in threads and worker processes)."""
+    return _connect(f"{Path(path).as_uri()}?mode=ro", uri=True, readonly=True)
 
 
 def _connect(target: str, *, uri: bool = False, readonly: bool = False) -> sqlite3.Connection:
@@ -235,9 +247,10 @@ class Database:
                 self._dirty = True
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a heavy read in a worker thread on a read-only connection, on one consistent snapshot.
+        """Run a read in a worker thread on a read-only connection, on one consistent snapshot.
 
-        It neither holds nor waits for the write lock, so the bot keeps answering meanwhile.
+        It neither holds nor waits for the write lock, so the bot keeps answering meanwhile. Reads that
+        run for seconds of pure Python go to a worker process instead (`bot.heavy`).
         """
         if self.path is None:  # an in-memory database has no second connection: share the one
             async with self._lock:
@@ -248,7 +261,7 @@ class Database:
         reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
         if reader is None:
             assert self.path is not None
-            reader = _connect(f"{self.path.as_uri()}?mode=ro", uri=True, readonly=True)
+            reader = connect_read_only(self.path)
             self._local.reader = reader
             with self._readers_lock:
                 self._readers.append(reader)

@@ -124,13 +124,15 @@ async def add_in_field(
     while True:
         n += 1
         code = f"TD-{n:04d}"
-        cursor = await conn.execute(
-            "INSERT OR IGNORE INTO households (commune, code, code_key, head_name, head_folded, village_id,"
-            " added_in_field, added_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+        async with conn.execute(
+            "INSERT INTO households (commune, code, code_key, head_name, head_folded, village_id,"
+            " added_in_field, added_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
+            " ON CONFLICT (commune, code_key) DO NOTHING RETURNING id",
             (commune, code, code_key(code), head_name, fold(head_name), village_id, member_id, stamp, stamp),
-        )
-        if cursor.rowcount == 1:
-            household = await get(conn, commune, int(cursor.lastrowid or 0))
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            household = await get(conn, commune, int(row[0]))
             assert household is not None
             return household
 

@@ -30,7 +30,8 @@ async def sync(conn: Conn, commune: str, villages: Iterable[tuple[str, str]]) ->
     added = 0
     for code, name in villages:
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO villages (commune, code, name, folded) VALUES (?, ?, ?, ?)",
+            "INSERT INTO villages (commune, code, name, folded) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (commune, code) DO NOTHING",
             (commune, code, name, fold(name)),
         )
         added += cursor.rowcount
@@ -49,12 +50,14 @@ async def add(conn: Conn, commune: str, name: str) -> Village:
     while True:
         n += 1
         code = f"V{n:03d}"
-        cursor = await conn.execute(
-            "INSERT OR IGNORE INTO villages (commune, code, name, folded) VALUES (?, ?, ?, ?)",
+        async with conn.execute(
+            "INSERT INTO villages (commune, code, name, folded) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (commune, code) DO NOTHING RETURNING id",
             (commune, code, name, fold(name)),
-        )
-        if cursor.rowcount == 1:
-            return Village(int(cursor.lastrowid or 0), commune, code, name)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            return Village(int(row[0]), commune, code, name)
 
 
 def matcher(villages: Iterable[Village]) -> dict[str, Village]:
