@@ -12,7 +12,8 @@ Printed at the end:
   lost                  confirmed but not stored (aim 0)
   duplicated            more than one visit stored for one household a volunteer logged once (aim 0)
   taps without a reply  updates the volunteers sent that never got an answer (aim 0)
-  turns without reply   inbox rows processed whose replies are not delivered after recovery (aim 0)
+  turns without reply   inbox rows processed whose replies are not recorded as sent after recovery
+                        (aim 0; "unknown" ones went out but their answer was lost)
   messages sent twice   a message followed by an identical copy (the in-flight-at-crash case, README)
 
 Run: `.venv/bin/python bench/crash.py [--kills 20] [--volunteers 12] [--visits 5]`.
@@ -200,8 +201,9 @@ def analyse(db_path: Path, emulator: BotApiEmulator, stats: Stats, chats: list[i
     by_key = {(int(label.split()[-1]), code): n for label, code, n in stored}
     unreplied = conn.execute(
         "SELECT count(DISTINCT i.id) FROM inbox i JOIN outbox o ON o.dedupe_key LIKE 'turn:' || i.id || ':%'"
-        " WHERE i.status = 'done' AND o.status NOT IN ('sent', 'unknown')"
+        " WHERE i.status = 'done' AND o.status <> 'sent'"
     ).fetchone()[0]
+    unknown = conn.execute("SELECT count(*) FROM outbox WHERE status = 'unknown'").fetchone()[0]
     conn.close()
     twice = 0  # a message sent again after a crash arrives right after its first copy, identical
     for chat in chats:
@@ -214,6 +216,7 @@ def analyse(db_path: Path, emulator: BotApiEmulator, stats: Stats, chats: list[i
         "duplicated": sum(n - 1 for n in by_key.values() if n > 1),
         "taps without a reply": stats.no_reply,
         "turns without reply": int(unreplied),
+        "  of which unknown": int(unknown),
         "messages sent twice": twice,
     }
 

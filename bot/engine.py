@@ -25,6 +25,7 @@ from bot.flows.base import Answer, Router, Services, State, Turn, role_of
 from bot.flows.common import menu_answer
 from bot.flows.menu import stale_button, unknown_command, unsupported
 from bot.flows.search import answer_text
+from bot.heavy import HeavyWorkFailed
 from bot.messages import TELEGRAM_CAPS, ChannelCaps, Inbound, Outbound, Recipient
 from bot.render import MENU_KEY, fit, numbered_choice
 from bot.store import Conn, Database, inbox, members, outbox, sessions
@@ -85,9 +86,13 @@ class Engine:
         prepare = self._router.file_prepare
         if inbound.kind != "file" or inbound.file is None or prepare is None:
             return None
-        if len(inbound.file.content) > SMALL_FILE:
+        if len(inbound.file.content) <= SMALL_FILE:
+            return await asyncio.to_thread(prepare, inbound.file)
+        try:
             return await self._services.heavy.run(prepare, inbound.file)
-        return await asyncio.to_thread(prepare, inbound.file)
+        except HeavyWorkFailed:  # the file killed its worker (memory): the step says it cannot be read
+            log.error("update %s: parsing its file killed the worker process", inbound.update_id)
+            return None
 
     async def run_turn(self, item_id: int, inbound: Inbound, prepared: object = None) -> list[OutboxItem]:
         """Answer one stored update exactly once; an inbox row already processed writes nothing."""
@@ -111,11 +116,9 @@ class Engine:
                 return await self._write(conn, turn, item_id, answer.messages, new_state)
         except Exception:
             log.exception("inbox %d (%s update %s) failed", item_id, inbound.channel, inbound.update_id)
-            try:
-                return await self._apologise(item_id, inbound, caps, now)
-            except Exception:  # the database itself is failing: the row stays pending for a restart
-                log.exception("inbox %d: apology failed too", item_id)
-                return []
+            # If this fails too, the database itself is failing: the error goes to the caller, which keeps
+            # the update pending and tries again (`bot.intake`).
+            return await self._apologise(item_id, inbound, caps, now)
 
     async def allows(self, channel: str, chat_id: str, action: str) -> bool:
         """Whether this person may do `action` now (asked before fetching an uploaded file)."""

@@ -5,8 +5,11 @@ Turns are short (their SQL runs in microseconds), so they run one after another 
 slow step, fetching and parsing an officer's roster file, happens in its own task: that chat waits (its
 later updates stay behind it, in order) while every other chat goes on.
 
-An update that cannot be parsed is logged once (ids only), marked failed and skipped. One that was
-pending at three start-ups in a row (it took the process down each time) is given up the same way.
+An update that cannot be parsed is logged once (ids only), marked failed and skipped. When the database
+itself fails (a disk error, another process holding the lock too long), the update goes back to the head
+of its chat's queue and is tried again with backoff — it is never dropped. Rows left pending by the last
+run have an attempt counted before they run again; one that took the process down three start-ups in a
+row is given up (logged), so a crash loop cannot stop the bot for good.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from bot.store.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 SLICE = 0.005  # seconds of turns between two yields to the event loop
+BACKOFF = 0.5
+MAX_BACKOFF = 30.0
 
 
 class Intake:
@@ -46,15 +51,22 @@ class Intake:
         self._queue: deque[InboxItem] = deque()
         self._waiting: dict[str, deque[InboxItem]] = {}
         self._busy: set[str] = set()
+        self._recovered: set[int] = set()
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._current: asyncio.Future[None] | None = None
+        self._backoff = BACKOFF
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        return self._task
 
     async def store(self, channel: str, updates: Sequence[RawUpdate]) -> None:
-        """Commit updates to the inbox; when this returns the channel may acknowledge them."""
+        """Commit updates to the inbox, durably; when this returns the channel may acknowledge them."""
         async with self._db.transaction() as conn:
             new = await inbox.add(conn, channel, updates, self._engine.services.clock())
+        await self._db.sync()
         if new:
             self._queue.extend(new)
             self._wake.set()
@@ -67,6 +79,7 @@ class Intake:
             log.error("inbox %d: pending through %d start-ups; skipped", item_id, inbox.MAX_ATTEMPTS)
         if pending:
             log.info("resuming %d stored updates", len(pending))
+        self._recovered = {item.id for item in pending}
         self._queue.extendleft(reversed(pending))
         self._task = asyncio.create_task(self._run(), name="intake")
         self._wake.set()
@@ -96,13 +109,21 @@ class Intake:
             slice_end = loop.time() + SLICE
             while self._queue:
                 item = self._queue.popleft()
-                chat = item.chat_id or f"#{item.id}"
+                chat = _chat(item)
                 if chat in self._busy:
                     self._waiting.setdefault(chat, deque()).append(item)
                     continue
                 self._current = loop.create_future()
                 try:
                     await self._process(item, chat)
+                    self._backoff = BACKOFF
+                except Exception:
+                    # The database failed us (not the update: parse and step errors are handled inside).
+                    # Keep the update, and its chat's order, and try again a little later.
+                    log.exception("inbox %d: could not be processed; retrying in %.1f s", item.id, self._backoff)
+                    self._queue.appendleft(item)
+                    await asyncio.sleep(self._backoff)
+                    self._backoff = min(self._backoff * 2, MAX_BACKOFF)
                 finally:
                     self._current.set_result(None)
                     self._current = None
@@ -113,6 +134,10 @@ class Intake:
                     slice_end = loop.time() + SLICE
 
     async def _process(self, item: InboxItem, chat: str) -> None:
+        if item.id in self._recovered:  # left pending by the last run: count this attempt first
+            async with self._db.transaction() as conn:
+                await inbox.started(conn, item.id)
+            self._recovered.discard(item.id)
         channel = self._channels.get(item.channel)
         inbound: Inbound | None = None
         try:
@@ -120,9 +145,7 @@ class Intake:
                 raise ValueError("nothing to parse")
             inbound = channel.parse(item.payload)
         except Exception as exc:
-            log.error(
-                "inbox %d: %s update could not be parsed (%s); skipped", item.id, item.channel, type(exc).__name__
-            )
+            log.error("inbox %d: %s update could not be parsed (%s); skipped", item.id, item.channel, _name(exc))
             async with self._db.transaction() as conn:
                 await inbox.fail(conn, item.id, self._engine.services.clock())
             return
@@ -140,13 +163,22 @@ class Intake:
 
     async def _with_file(self, item: InboxItem, inbound: Inbound, channel: Channel, chat: str) -> None:
         """Fetch and parse a file (only an officer's: nobody else's files are downloaded), then the turn."""
+        requeue = False
         try:
             if await self._engine.allows(inbound.channel, inbound.chat_id, "roster.import"):
                 inbound = await self._fetch(inbound, channel)
             self._deliver(await self._engine.run_turn(item.id, inbound, await self._engine.prepare(inbound)))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("inbox %d: file update could not be processed; retrying", item.id)
+            requeue = True
+            await asyncio.sleep(self._backoff)
         finally:
             self._busy.discard(chat)
-            waiting = self._waiting.pop(chat, None)
+            waiting = self._waiting.pop(chat, deque())
+            if requeue:
+                waiting.appendleft(item)
             if waiting:
                 self._queue.extendleft(reversed(waiting))
             self._wake.set()
@@ -162,3 +194,11 @@ class Intake:
         if file is None:
             return replace(inbound, kind="file", media="too_big")
         return replace(inbound, kind="file", file=file)
+
+
+def _chat(item: InboxItem) -> str:
+    return item.chat_id or f"#{item.id}"
+
+
+def _name(exc: BaseException) -> str:
+    return type(exc).__name__

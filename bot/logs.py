@@ -2,11 +2,12 @@
 
 Two layers:
 1. Our own log lines carry ids, counts and error class names only (never message text, names, phone
-   numbers, codes or notes). Libraries that would log payloads are held at WARNING whatever LOG_LEVEL
-   says: python-telegram-bot logs every request's parameters and every response at DEBUG, httpx logs
-   each URL (which holds the bot token) at INFO, httpcore/tornado log requests.
-2. The handler's formatter redacts what slipped through anyway, tracebacks included: the tokens
-   themselves, anything shaped like a bot token, long digit runs (phone and ID numbers) and invite codes.
+   numbers, codes or notes). Libraries that would log payloads are held back whatever LOG_LEVEL says:
+   python-telegram-bot logs every request's parameters and every response at DEBUG (and a malformed
+   answer's body at ERROR), httpx logs each URL (which holds the bot token) at INFO.
+2. The handler's formatter writes tracebacks without the exceptions' messages, and redacts what slipped
+   through anyway: the tokens themselves, anything shaped like a bot token, long digit runs (phone and
+   ID numbers) and invite codes.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 from collections.abc import Iterable
 
+# Held at CRITICAL: they log request parameters, response bodies (PTB at ERROR on a malformed answer)
+# or URLs with the token, and the bot classifies and logs their errors itself.
+SILENT = ("telegram", "httpx", "httpcore", "hpack")
 QUIET = (
-    "telegram",
-    "httpx",
-    "httpcore",
-    "hpack",
     "tornado.access",
     "tornado.general",
     "tornado.application",
@@ -45,12 +46,30 @@ class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         clean = logging.makeLogRecord(record.__dict__)  # other handlers keep the original record
         clean.msg, clean.args = redact(record.getMessage(), self._secrets), None
-        if record.exc_info:
-            clean.exc_text = redact(self.formatException(record.exc_info), self._secrets)
+        if record.exc_info and record.exc_info[1] is not None:
+            clean.exc_text = redact(traceback_without_messages(record.exc_info[1]), self._secrets)
             clean.exc_info = None
         if record.stack_info:
             clean.stack_info = redact(record.stack_info, self._secrets)
         return super().format(clean)
+
+
+def traceback_without_messages(exc: BaseException) -> str:
+    """Where it failed (frames and code lines) and what (exception classes), never the exceptions' texts:
+    a message can quote what a person typed, a file's cells, or a URL with the token."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    parts: list[str] = []
+    for error in reversed(chain):
+        if parts:
+            parts.append("\nwhich led to:\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_tb(error.__traceback__))
+        parts.append(f"{type(error).__module__}.{type(error).__qualname__} (message not logged)\n")
+    return "".join(parts).rstrip("\n")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -87,3 +106,5 @@ def configure(level: str, secrets: Iterable[str] = ()) -> None:
     root.setLevel(level.upper())
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in SILENT:
+        logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -43,6 +43,7 @@ MAX_XLSX_ENTRY = 100 * 1024 * 1024
 MAX_XLSX_RATIO = 100  # for entries over 10 MB unpacked
 MAX_XLSX_STYLES = 10 * 1024 * 1024
 MAX_CELL_BYTES = 32_767 * 4  # Excel's cell limit is 32,767 characters (≤ 4 UTF-8 bytes each)
+MAX_XLSX_STRINGS = 800_000  # distinct texts; 200,000 households have ~600,000 (names, addresses, codes)
 PRIORITIES = ("elderly", "disabled", "poor", "ethnic")
 PRIORITY_LABELS = {
     "elderly": "Người cao tuổi",
@@ -591,7 +592,11 @@ def _sheet_rows(sheet: Any) -> Iterator[tuple[int, Sequence[object]]]:
 
 
 def _unsafe_archive(archive: zipfile.ZipFile) -> bool:
-    """A zip bomb, judged from the declared sizes and by streaming the sheets (never unpacked whole)."""
+    """A zip bomb, judged from the declared sizes and by streaming every part (never unpacked whole).
+
+    Every part is scanned, whatever its name: openpyxl finds sheets and shared strings through the
+    workbook's relationships, so a renamed part is read all the same.
+    """
     infos = archive.infolist()
     if len(infos) > MAX_XLSX_ENTRIES or sum(i.file_size for i in infos) > MAX_XLSX_TOTAL:
         return True
@@ -602,23 +607,27 @@ def _unsafe_archive(archive: zipfile.ZipFile) -> bool:
             return True
         if info.filename.endswith("styles.xml") and info.file_size > MAX_XLSX_STYLES:
             return True
-    return any(
-        _has_giant_text(archive, info)
-        for info in infos
-        if info.filename.startswith("xl/worksheets/") or info.filename.endswith("sharedStrings.xml")
-    )
+    strings = 0
+    for info in infos:
+        giant, count = _scan(archive, info)
+        strings += count
+        if giant or strings > MAX_XLSX_STRINGS:
+            return True
+    return False
 
 
-def _has_giant_text(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """Any run of text between XML tags longer than an Excel cell can hold, streamed 1 MB at a time.
+def _scan(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[bool, int]:
+    """(any text between tags longer than an Excel cell can hold, number of shared strings), streamed.
 
     A run longer than 2·S fully covers some S-aligned block of the buffer, so only tag-free blocks (rare
     in real XML) are measured exactly; everything else is `bytes.find` at C speed.
     """
     step = MAX_CELL_BYTES // 2
     tail = b""  # the text after the last tag of what was read so far
+    strings = 0
     with archive.open(info) as stream:
         while chunk := stream.read(1 << 20):
+            strings += chunk.count(b"<si>") + chunk.count(b"<si ")
             buffer = tail + chunk
             for start in range(0, len(buffer) - step + 1, step):
                 if _tag_in(buffer, start, start + step):
@@ -626,12 +635,12 @@ def _has_giant_text(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
                 left = max(buffer.rfind(b"<", 0, start), buffer.rfind(b">", 0, start))
                 right = min(i for i in (buffer.find(b"<", start), buffer.find(b">", start), len(buffer)) if i >= 0)
                 if right - left - 1 > MAX_CELL_BYTES:
-                    return True
+                    return True, strings
             last = max(buffer.rfind(b"<"), buffer.rfind(b">"))
             tail = buffer[last + 1 :]
             if len(tail) > MAX_CELL_BYTES:
-                return True
-    return False
+                return True, strings
+    return False, strings
 
 
 def _tag_in(buffer: bytes, start: int, end: int) -> bool:

@@ -67,6 +67,11 @@ class Service:
             log.error("%s", self.failure)
         self._done.set()
 
+    def _watch(self, task: asyncio.Task[None]) -> None:
+        """The intake loop never ends on its own: if it does, nothing would be answered any more."""
+        if not task.cancelled() and task.exception() is not None:
+            self.fatal("intake", f"processing stopped ({type(task.exception()).__name__})")
+
     # ---- routing -------------------------------------------------------------------------------------
 
     def deliver(self, items: list[OutboxItem]) -> None:
@@ -89,6 +94,9 @@ class Service:
         for sender in self.senders.values():
             await sender.start()
         await self.intake.start()
+        intake = self.intake.task
+        if intake is not None:
+            intake.add_done_callback(self._watch)
         await self.worker.start()
         if self._with_scheduler:
             from scheduler.app import build_scheduler
@@ -125,6 +133,8 @@ class Service:
             self._scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
         for sender in self.senders.values():
             await _bounded(sender.stop(), "sender")
+        for channel in self.channels.values():
+            await _bounded(channel.close(), "channel transport")
         await self.core.close()
 
 

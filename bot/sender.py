@@ -6,13 +6,18 @@
   second per chat. Replies are never paced per chat: a turn's two or three messages go at once.
 * A 429 blocks only the chat it was for, for the `retry_after` Telegram asked; on bulk it also pauses
   bulk (the overall budget was hit) — replies to everyone else keep flowing.
-* Network errors and 5xx are retried with backoff (per chat, so one bad recipient delays nobody else);
-  a 403 marks the person unreachable, drops their queue and tells whoever needs to know.
+* Network errors and 5xx pause the whole channel (the platform is unreachable for everyone), with
+  backoff up to 30 s, and the next send probes it. Such failures never use up a message: it is given up
+  only when it is a day old (an old reply is still better than none, up to a point).
+* A 403 marks the person unreachable, drops their queue and tells whoever needs to know.
 * A send whose answer was lost is recorded as `unknown`, not repeated (see the README).
+* Before anything is sent, the commits behind it are made durable (`Database.sync`): a message never
+  announces a change a power cut could undo.
 
 Rows come from the engine in memory right after their commit (no added latency) and from the database
-at start-up and every `poll` seconds (rows written by other processes, or left by a crash). An id
-stays "known" until its outcome is committed, so a row is never picked up twice.
+at start-up and every `poll` seconds (rows written by other processes, or left by a crash). An id stays
+"known" until its outcome is committed, so a row is never picked up twice. Only the holder of the
+channel's lease sends, so two processes sharing a database never both send a row.
 """
 
 from __future__ import annotations
@@ -21,13 +26,15 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.channels.base import Channel, Fatal, Rejected, Retry, SendResult, Sent, Unknown, Unreachable
-from bot.store import Database, outbox, sessions
+from bot.store import Database, leases, outbox, sessions
 from bot.store.outbox import BULK, Mark, NewMessage, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -40,11 +47,12 @@ class Limits:
     per_second: float = 30.0  # 0 = unlimited (local emulator benchmarks)
     bulk_chat_interval: float = 1.0  # seconds between two bulk messages to the same chat
     max_in_flight: int = 8  # Telegram answers in ~100 ms: 8 in flight carry 30 messages a second easily
-    max_attempts: int = 10
+    max_age: timedelta = timedelta(days=1)  # a message still undelivered after this is given up
     backoff: float = 0.5
-    max_backoff: float = 300.0
+    max_backoff: float = 30.0
     poll: float = 1.0  # seconds between looks at the database for rows from elsewhere
     capacity: int = 2000  # rows held in memory at most
+    lease: timedelta = timedelta(seconds=30)
 
 
 class _Bucket:
@@ -91,6 +99,8 @@ class Sender:
         self._blocked: dict[str, float] = {}
         self._last_bulk: dict[str, float] = {}
         self._bulk_paused = 0.0
+        self._outage_until = 0.0  # the platform is unreachable: nobody sends before this
+        self._outages = 0
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()
         self._marks: list[Mark] = []
@@ -99,6 +109,8 @@ class Sender:
         self._bucket = _Bucket(limits.per_second)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._leased = False
         self.sent = 0
 
     @property
@@ -130,8 +142,7 @@ class Sender:
         queue = self._queues.get(chat)
         if not queue or chat in self._in_flight:
             return
-        until = self._blocked.get(chat, 0.0)
-        if until > now:
+        if self._blocked.get(chat, 0.0) > now:
             return
         priority, item_id, _ = queue[0]
         heapq.heappush(self._ready, (priority, item_id, chat))
@@ -141,6 +152,7 @@ class Sender:
         heapq.heappush(self._timers, (until, chat))
 
     async def start(self) -> None:
+        await self._renew()
         await self._load()
         self._tasks = [
             asyncio.create_task(self._run(), name=f"send-{self.name}"),
@@ -148,24 +160,37 @@ class Sender:
             asyncio.create_task(self._poll(), name=f"poll-{self.name}"),
         ]
 
-    async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a bound on shutdown
+    async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a bound on shutdown
         """Stop taking rows; let sends in flight finish (bounded); record every outcome known."""
         self._stopping = True
         self._wake.set()
         flying = list(self._in_flight.values())
         if flying:
             _, late = await asyncio.wait(flying, timeout=timeout)
-            for task in late:  # their outcome is unknown: the rows stay pending and go out at start-up
+            for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._flush()
+        if self._leased:
+            with contextlib.suppress(Exception):
+                async with self._db.transaction() as conn:
+                    await leases.release(conn, f"send:{self.name}", self._holder)
+
+    async def _renew(self) -> None:
+        async with self._db.transaction() as conn:
+            held = await leases.take(conn, f"send:{self.name}", self._holder, self._clock(), self._limits.lease)
+        if held != self._leased:
+            log.info("%s sender: %s", self.name, "sending" if held else "another process sends on this channel")
+        self._leased = held
+        if held:
+            self._wake.set()
 
     async def _load(self) -> None:
         room = self._limits.capacity - len(self._known)
-        if room <= 0:
+        if room <= 0 or not self._leased:
             return
         async with self._db.transaction() as conn:
             items = await outbox.pending(conn, self.name, limit=room, skip=self._known)
@@ -173,9 +198,13 @@ class Sender:
             self.push(items)
 
     async def _poll(self) -> None:
+        renewed = time.monotonic()
         while True:
             await asyncio.sleep(self._limits.poll)
             try:
+                if time.monotonic() - renewed > self._limits.lease.total_seconds() / 3 or not self._leased:
+                    await self._renew()
+                    renewed = time.monotonic()
                 await self._load()
             except Exception:  # a busy or failing database: look again next time
                 log.exception("%s sender: reading the outbox failed", self.name)
@@ -188,7 +217,13 @@ class Sender:
             now = time.monotonic()
             self._release(now)
             waits: list[float] = []
-            while self._ready and len(self._in_flight) < self._limits.max_in_flight:
+            if self._ready and self._leased and now >= self._outage_until:
+                await self._durable()
+                now = time.monotonic()
+            while self._ready and self._leased and len(self._in_flight) < self._limits.max_in_flight:
+                if now < self._outage_until:
+                    waits.append(self._outage_until - now)
+                    break
                 priority, item_id, chat = self._ready[0]
                 queue = self._queues.get(chat)
                 if not queue or queue[0][1] != item_id or chat in self._in_flight:
@@ -214,6 +249,12 @@ class Sender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, min(waits)) if waits else None)
 
+    async def _durable(self) -> None:
+        try:
+            await self._db.sync()
+        except OSError:  # the disk is failing: the messages still go out; say so
+            log.exception("%s sender: could not make the outbox durable", self.name)
+
     def _release(self, now: float) -> None:
         while self._timers and self._timers[0][0] <= now:
             _, chat = heapq.heappop(self._timers)
@@ -226,6 +267,14 @@ class Sender:
         try:
             try:
                 result: SendResult = await self._channel.send(item)
+            except asyncio.CancelledError:
+                # Stopped mid-request: Telegram may have it. A new message is not sent again (README);
+                # an edit or acknowledgement stays pending, since repeating it changes nothing.
+                if _repeatable(item):
+                    raise
+                result = Unknown("stopped while sending")
+                await self._outcome(item, result)
+                raise
             except Exception as exc:  # a channel must not raise; if it does, treat it as transient
                 log.exception("%s sender: outbox %d: send raised", self.name, item.id)
                 result = Retry(None, type(exc).__name__)
@@ -241,6 +290,7 @@ class Sender:
         chat = item.to.chat_id
         if isinstance(result, Sent):
             self.sent += 1
+            self._outages = 0
             if item.priority == BULK:
                 self._last_bulk[chat] = now
             self._mark(Mark(item.id, "sent", attempts, result.message_id))
@@ -260,19 +310,21 @@ class Sender:
             self._on_fatal(self.name, result.reason)
 
     def _retry(self, item: OutboxItem, result: Retry, attempts: int, now: float) -> None:
-        if attempts >= self._limits.max_attempts:
-            log.error(
-                "%s sender: outbox %d failed %d times (%s); given up", self.name, item.id, attempts, result.reason
-            )
-            self._mark(Mark(item.id, "failed", attempts, error=result.reason))
+        created = item.created_at or self._clock()
+        if self._clock() - created > self._limits.max_age:
+            log.error("%s sender: outbox %d undelivered for a day (%s); given up", self.name, item.id, result.reason)
+            self._mark(Mark(item.id, "failed", attempts, error=f"expired: {result.reason}"))
             return
-        delay = result.after
-        if delay is None:
-            delay = min(self._limits.backoff * 2 ** (attempts - 1), self._limits.max_backoff)
+        if result.rate_limited:  # 429: this chat (and bulk) wait what Telegram asked
+            delay = result.after if result.after is not None else self._limits.backoff
+            if item.priority == BULK:
+                self._bulk_paused = max(self._bulk_paused, now + delay)
+            self._block(item.to.chat_id, now + delay)
+        else:  # the platform or the network is down: everyone waits, the next send probes it
+            self._outages += 1
+            delay = min(self._limits.backoff * 2 ** (self._outages - 1), self._limits.max_backoff)
+            self._outage_until = max(self._outage_until, now + delay)
         log.info("%s sender: outbox %d: %s; retry in %.1f s", self.name, item.id, result.reason, delay)
-        if result.rate_limited and item.priority == BULK:
-            self._bulk_paused = max(self._bulk_paused, now + delay)
-        self._block(item.to.chat_id, now + delay)
         self._requeue(replace(item, attempts=attempts))
         not_before = self._clock() + timedelta(seconds=delay)
         self._mark(Mark(item.id, "pending", attempts, error=result.reason, not_before=not_before))
@@ -282,7 +334,6 @@ class Sender:
 
     async def _unreachable(self, item: OutboxItem, reason: str) -> None:
         """The person blocked the bot: drop what waits for them and tell whoever needs to know."""
-        dropped = self._queues.pop(item.to.chat_id, [])
         log.info("%s sender: outbox %d: recipient unreachable (%s)", self.name, item.id, reason)
         bounce = item.message.undeliverable
         now = self._clock()
@@ -300,7 +351,7 @@ class Sender:
             self._requeue(item)
             self._block(item.to.chat_id, time.monotonic() + self._limits.backoff)
             return
-        for _, dropped_id, _ in dropped:
+        for _, dropped_id, _ in self._queues.pop(item.to.chat_id, []):  # cancelled in the database above
             self._known.discard(dropped_id)
         self._known.discard(item.id)
         if new:
@@ -337,3 +388,11 @@ class Sender:
         for mark in marks:
             if mark.status != "pending":
                 self._known.discard(mark.id)
+
+
+def _repeatable(item: OutboxItem) -> bool:
+    """Sending this again changes nothing: an edit of a known message, or a bare acknowledgement."""
+    message = item.message
+    return (message.edit and item.edit_id is not None and message.attachment is None) or (
+        not message.text and message.attachment is None
+    )

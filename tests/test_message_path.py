@@ -34,16 +34,20 @@ async def rows(core: Core, sql: str, *params: object) -> list[tuple[Any, ...]]:
 
 
 async def eventually(check: Any, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    """Wait until `check()` (sync or async) is true; fail with a clear message after `timeout`."""
+    """Wait until `check()` is True (exactly); fail with a clear message after `timeout`."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
+    while check() is not True:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def until_rows(core: Core, sql: str, expected: list[tuple[Any, ...]], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Wait until the query returns exactly `expected`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (found := await rows(core, sql)) != expected:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{sql!r}: {found} after {timeout} s, expected {expected}")
         await asyncio.sleep(0.02)
 
 
@@ -216,18 +220,68 @@ async def test_a_poison_update_is_skipped_and_never_blocks_the_ones_behind_it(
     assert emulator.unconfirmed == 0  # polling went on
 
 
-async def test_an_update_that_keeps_crashing_the_process_is_given_up(core: Core) -> None:
+async def test_an_update_that_keeps_crashing_the_process_is_given_up_alone(core: Core) -> None:
+    """Only the update whose turn was started counts an attempt: those queued behind it are never dropped."""
+    now = core.services.clock()
     async with core.db.transaction() as conn:
-        [item] = await inbox.add(
-            conn, "telegram", [inbox.RawUpdate("77", "1", {"update_id": 77})], core.services.clock()
-        )
-    for _ in range(inbox.MAX_ATTEMPTS):
+        raw = [inbox.RawUpdate("77", "1", {"update_id": 77}), inbox.RawUpdate("78", "2", {"update_id": 78})]
+        killer, behind = await inbox.add(conn, "telegram", raw, now)
+    for _ in range(inbox.MAX_ATTEMPTS):  # each start-up: it is started, then the process dies
         async with core.db.transaction() as conn:
-            pending, dropped = await inbox.recover(conn, core.services.clock(), {"telegram"})
-        assert [p.id for p in pending] == [item.id] and dropped == []
+            pending, dropped = await inbox.recover(conn, now, {"telegram"})
+            assert [p.id for p in pending] == [killer.id, behind.id] and dropped == []
+            await inbox.started(conn, killer.id)
     async with core.db.transaction() as conn:
-        pending, dropped = await inbox.recover(conn, core.services.clock(), {"telegram"})
-    assert pending == [] and dropped == [item.id]
+        pending, dropped = await inbox.recover(conn, now, {"telegram"})
+    assert [p.id for p in pending] == [behind.id] and dropped == [killer.id]
+
+
+async def test_restarts_without_a_crash_drop_nothing(core: Core) -> None:
+    now = core.services.clock()
+    async with core.db.transaction() as conn:
+        [item] = await inbox.add(conn, "telegram", [inbox.RawUpdate("79", "1", {"update_id": 79})], now)
+    for _ in range(inbox.MAX_ATTEMPTS + 2):
+        async with core.db.transaction() as conn:
+            pending, dropped = await inbox.recover(conn, now, {"telegram"})
+        assert [p.id for p in pending] == [item.id] and dropped == []
+
+
+async def test_an_update_with_a_lone_surrogate_is_stored(core: Core) -> None:
+    from bot.channels.telegram import receipt
+
+    raw = json.loads(
+        '{"update_id": 9, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},'
+        ' "text": "hi \\ud83d"}}'
+    )
+    async with core.db.transaction() as conn:
+        assert len(await inbox.add(conn, "telegram", [receipt(raw)], core.services.clock())) == 1
+
+
+async def test_a_database_failure_during_intake_is_retried_not_fatal(
+    emulator: BotApiEmulator, service: Service, core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk or another process fails one write: the update waits and is tried again; nothing stops."""
+    import sqlite3
+
+    real_fail, calls = inbox.fail, []
+
+    async def flaky_fail(*args: Any, **kwargs: Any) -> None:
+        if not calls:
+            calls.append(1)
+            raise sqlite3.OperationalError("database is locked")
+        await real_fail(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "fail", flaky_fail)
+    poison = {
+        "update_id": emulator.next_update_id(),
+        "callback_query": {"message": {"chat": {"id": 6200, "type": "private"}}},
+    }
+    emulator.inject_raw(poison)
+    user = User(emulator, chat_id=6201)
+    await user.send("/start")
+    assert (await user.reply()).labels == MENU
+    assert calls == [1] and service.failure is None
+    assert await rows(core, "SELECT status FROM inbox WHERE update_key = ?", str(poison["update_id"])) == [("failed",)]
 
 
 async def test_a_redelivered_update_is_stored_once_but_a_reused_id_with_new_content_is_new(core: Core) -> None:
@@ -277,7 +331,7 @@ async def test_a_blocked_recipient_is_marked_unreachable_and_the_sender_of_a_not
         )
     service.deliver(items)
     assert (await volunteer.reply()).text == "Không gửi được tin nhắn cho người dân."
-    await eventually(lambda: rows(core, "SELECT count(*) FROM outbox WHERE status = 'pending'"))
+    await until_rows(core, "SELECT count(*) FROM outbox WHERE status = 'pending'", [(0,)])
     assert await rows(core, "SELECT dedupe_key, status, error FROM outbox WHERE chat_id = '6031' ORDER BY id") == [
         ("n1", "failed", "unreachable"),
         ("n2", "failed", "unreachable"),
@@ -300,7 +354,8 @@ async def test_a_reply_committed_but_not_sent_before_a_crash_is_sent_at_restart(
     service.intake._deliver = service.deliver
     user = User(emulator, chat_id=6041)
     await user.send("/start")
-    await eventually(lambda: rows(core, "SELECT count(*) FROM outbox WHERE chat_id = '6041'"))
+    await until_rows(core, "SELECT status FROM outbox WHERE chat_id = '6041'", [("pending",)])
+    assert await rows(core, "SELECT status FROM inbox") == [("done",)]  # the turn ran; its reply waits
     await service.stop()
     assert emulator.actions(6041) == []
 
@@ -319,7 +374,7 @@ async def test_a_send_whose_answer_is_lost_is_not_sent_again(
     emulator.lose_answer("sendMessage", chat_id=user.chat_id)
     await user.send("/start")
     await user.replies()
-    await eventually(lambda: rows(core, "SELECT count(*) FROM outbox WHERE status = 'unknown'"))
+    await until_rows(core, "SELECT count(*) FROM outbox WHERE status = 'unknown'", [(1,)])
     await asyncio.sleep(0.3)
     assert len([a for a in emulator.actions(6051) if a.kind == "send"]) == 1
     await user.send("/help")  # the chat goes on normally
@@ -341,6 +396,62 @@ async def test_network_errors_and_5xx_are_retried_until_delivered(emulator: BotA
     emulator.inject_error("sendMessage", status=502, chat_id=user.chat_id, count=2)
     await user.send("/start")
     assert (await user.reply()).labels == MENU
+
+
+async def test_a_long_outage_loses_no_message(emulator: BotApiEmulator, core: Core) -> None:
+    """Telegram down for 30 failed sends in a row (minutes, with real backoff): the reply still goes out."""
+    from bot.sender import Limits
+
+    service = await start_service(core, emulator, limits=Limits(per_second=0, backoff=0.01, max_backoff=0.05))
+    try:
+        user = User(emulator, chat_id=6062)
+        emulator.inject_error("sendMessage", status=502, count=30)
+        await user.send("/start")
+        assert (await user.reply()).labels == MENU
+        assert emulator.stats["sendMessage"] == 31
+    finally:
+        await service.stop()
+
+
+async def test_a_send_in_flight_at_stop_lands_and_is_recorded(emulator: BotApiEmulator, core: Core) -> None:
+    """Shutdown stops receiving first and closes the HTTP client last: the send on the wire completes."""
+    service = await start_service(core, emulator)
+    chat = 6063
+    emulator.open_chat(chat)
+    real_call, started = emulator.call, asyncio.Event()
+
+    async def slow_call(method: str, params: Any, closed: asyncio.Event) -> Any:
+        if method.lower() == "sendmessage":
+            started.set()
+            await asyncio.sleep(0.5)  # Telegram takes its time to answer
+        return await real_call(method, params, closed)
+
+    emulator.call = slow_call  # type: ignore[method-assign]
+    to = Recipient("telegram", str(chat))
+    async with core.db.transaction() as conn:
+        items = await outbox.add(conn, [NewMessage(to, Outbound("Trả lời"), "r1")], core.services.clock())
+    service.deliver(items)
+    await asyncio.wait_for(started.wait(), 5)
+    statuses: list[tuple[Any, ...]] = []
+    real_close = core.db.close
+
+    async def close_and_look() -> None:
+        core.db.close = real_close  # type: ignore[method-assign]
+        async with core.db.transaction() as conn:
+            statuses.extend(tuple(r) for r in await conn.execute_fetchall("SELECT status FROM outbox"))
+        await real_close()
+
+    core.db.close = close_and_look  # type: ignore[method-assign]
+    await service.stop()
+    assert statuses == [("sent",)] and len([a for a in emulator.actions(chat) if a.kind == "send"]) == 1
+
+
+async def test_a_429_on_get_updates_is_waited_out(emulator: BotApiEmulator, service: Service) -> None:
+    emulator.inject_error("getUpdates", status=429, retry_after=1)
+    user = User(emulator, chat_id=6064)
+    await user.send("/start")
+    assert (await user.replies(timeout=8))[0].labels == MENU
+    assert service.failure is None
 
 
 async def test_replies_go_before_bulk_and_bulk_is_paced_per_chat(emulator: BotApiEmulator, core: Core) -> None:
@@ -460,7 +571,7 @@ async def test_a_big_roster_is_parsed_and_exported_in_the_worker_process(core: C
     assert len(data) > 256 * 1024
     await team.officer.upload("lon.csv", data)
     assert "6000 hộ mới" in team.officer.text
-    assert core.services.heavy._pool is not None  # the parse ran in the worker process
+    assert core.services.heavy.started  # the parse ran in the worker process
     await team.officer.press_data("ex")
     [file] = await core.run_tasks()
     assert file.message.attachment is not None
@@ -522,6 +633,23 @@ def test_redaction_of_what_slips_through() -> None:
     line = redact("GET /bot123456:AAbbCCddEEffGGhhIIjjKK/sendMessage for 0912345678 code ABCD-EFGH", ["AAbb"])
     assert "AAbb" not in line and "0912345678" not in line and "ABCD-EFGH" not in line
     assert redact("2026-11-23 08:40:32 inbox 12") == "2026-11-23 08:40:32 inbox 12"
+
+
+def test_tracebacks_are_logged_without_exception_messages(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot import logs
+
+    logs.configure("INFO")
+    cell = "".join(["Nguyễn Văn An", ", Xóm Đông"])  # what a file's cell said
+    try:
+        try:
+            raise ValueError(cell)
+        except ValueError as exc:
+            raise RuntimeError(f"while importing {cell}") from exc
+    except RuntimeError:
+        logging.getLogger("bot.test").exception("import %d failed", 7)
+    written = capsys.readouterr().err
+    assert "import 7 failed" in written and "builtins.ValueError" in written and "RuntimeError" in written
+    assert "Nguyễn" not in written and "Xóm" not in written
 
 
 def test_timedelta_is_used_for_ptb_retry_after() -> None:

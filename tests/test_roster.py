@@ -445,8 +445,12 @@ def _workbook_with(replace: dict[str, bytes], extra: int = 0) -> bytes:
     book.save(source)
     out = BytesIO()
     with zipfile.ZipFile(BytesIO(source.getvalue())) as original, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        names = set(original.namelist())
         for info in original.infolist():
             z.writestr(info.filename, replace.get(info.filename, original.read(info.filename)))
+        for name, content in replace.items():
+            if name not in names:
+                z.writestr(name, content)
         for i in range(extra):
             z.writestr(f"xl/media/x{i}.bin", b"x")
     return out.getvalue()
@@ -515,3 +519,15 @@ def test_a_long_but_legal_cell_is_still_read() -> None:
     sheet = SHEET_HEAD + body.encode() + b"</sheetData></worksheet>"
     parsed = parse_roster(_workbook_with({"xl/worksheets/sheet1.xml": sheet}), "ds.xlsx")
     assert parsed.ok and [r.code for r in parsed.rows] == ["H1"]
+
+
+def test_xlsx_with_a_giant_cell_in_a_part_of_any_name_is_refused() -> None:
+    """openpyxl follows the workbook's links, so a renamed part is read too: every part is scanned."""
+    renamed = _workbook_with({"xl/strs.xml": b"<sst><si><t>" + b"A" * 300_000 + b"</t></si></sst>"})
+    assert "bất thường" in str(parse_roster(renamed, "ds.xlsx").faults[0])
+
+
+def test_xlsx_with_too_many_shared_strings_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.roster.MAX_XLSX_STRINGS", 3)
+    many = b"<sst>" + b"".join(b"<si><t>%d</t></si>" % i for i in range(10)) + b"</sst>"
+    assert "bất thường" in str(parse_roster(_workbook_with({"xl/sharedStrings.xml": many}), "ds.xlsx").faults[0])

@@ -86,7 +86,13 @@ class Channel(Protocol):
 
     async def start(self, host: ChannelHost) -> None: ...
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        """Stop receiving. Sending still works until `close` (the senders finish their work first)."""
+        ...
+
+    async def close(self) -> None:
+        """Release the transport, after the last send."""
+        ...
 
     def parse(self, raw: dict[str, Any]) -> Inbound | None:
         """The plain event for a stored update; None for what the bot ignores. May raise on garbage."""

@@ -260,6 +260,8 @@ class TelegramChannel:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def close(self) -> None:
         for request in (self.bot.request, self._poller):
             try:
                 await request.shutdown()
@@ -298,20 +300,9 @@ class TelegramChannel:
 
     async def _connect(self, host: ChannelHost) -> bool:
         """getMe until Telegram answers; a rejected token ends the service with a clear message."""
-        delay = self._options.connect_backoff
-        while True:
-            try:
-                await self.bot.initialize()
-                me = self.bot.bot
-                log.info("telegram: connected as @%s", me.username)
-                break
-            except InvalidToken:
-                host.fatal(CHANNEL, REJECTED)
-                return False
-            except (TimedOut, NetworkError) as exc:
-                log.warning("telegram: Bot API unreachable (%s); retrying in %.0f s", _why(exc), delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._options.max_backoff)
+        if not await self._retrying("getMe (Bot API unreachable?)", self.bot.initialize, host):
+            return False
+        log.info("telegram: connected as @%s", self.bot.bot.username)
         try:
             await self.bot.set_my_commands(COMMANDS)
         except TelegramError as exc:  # the command menu is a nicety, not a reason to stop
@@ -329,9 +320,14 @@ class TelegramChannel:
                 host.fatal(CHANNEL, REJECTED)
                 return False
             except TelegramError as exc:
-                log.warning("telegram: %s failed (%s); retrying in %.0f s", what, _why(exc), delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._options.max_backoff)
+                delay = await self._pause(what, exc, delay)
+
+    async def _pause(self, what: str, exc: TelegramError, delay: float) -> float:
+        """Wait before trying again (what a 429 asks for, else `delay`); the next delay."""
+        wait = _seconds(exc.retry_after) if isinstance(exc, RetryAfter) else delay
+        log.warning("telegram: %s failed (%s); retrying in %.0f s", what, _why(exc), wait)
+        await asyncio.sleep(wait)
+        return min(delay * 2, self._options.max_backoff)
 
     async def _poll(self, host: ChannelHost) -> None:
         offset: int | None = None
@@ -343,11 +339,10 @@ class TelegramChannel:
             except InvalidToken:
                 host.fatal(CHANNEL, REJECTED)
                 return
-            except (Conflict, TimedOut, NetworkError) as exc:
-                # Conflict: another process polls with this token, or a webhook is set.
-                log.warning("telegram: getUpdates failed (%s); retrying in %.0f s", _why(exc), delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._options.max_backoff)
+            except TelegramError as exc:
+                # Network down, a 429, a proxy's error page; Conflict: another process polls with this
+                # token, or a webhook is set. Nothing was confirmed, so nothing is lost by waiting.
+                delay = await self._pause("getUpdates", exc, delay)
                 continue
             updates = [u for u in result if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
             if not updates:

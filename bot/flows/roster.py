@@ -51,7 +51,9 @@ async def roster_file(turn: Turn) -> Answer:
         return menu_answer(
             turn, turn.t("file_fetch_failed" if turn.inbound.media == "fetch_failed" else "file_too_big")
         )
-    parsed = turn.prepared if isinstance(turn.prepared, ParsedRoster) else None
+    parsed = turn.prepared
+    if not isinstance(parsed, ParsedRoster):  # the parse failed (its worker died): never parse here, on the loop
+        return menu_answer(turn, turn.t("file_unreadable"))
     result = await import_roster(
         turn.conn,
         commune=turn.commune,

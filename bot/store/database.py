@@ -9,7 +9,10 @@ hops (~110/s in `bench/throughput.py`). A whole turn's SQL on one `sqlite3` conn
 * `transaction()` starts with `BEGIN IMMEDIATE` without a busy timeout; if another *process*
   (the CLI, a second worker) holds the write lock, it backs off asynchronously and tries again.
   Inside the transaction nothing can be busy any more (WAL: readers never block the writer).
-* WAL checkpoints (the only fsync) run in a worker thread on their own connection, not at commit.
+* Commits do not wait for the disk (`synchronous=NORMAL`): a crashed *process* loses nothing, since
+  the OS holds the WAL. For a power cut, `sync()` fsyncs the WAL in a thread; it is awaited before an
+  update is acknowledged and before a message about a change is sent, and it covers every commit
+  made since the last one (one fsync for a whole batch). WAL checkpoints run in a thread too.
 * Heavy writes inside a transaction (a 100,000-row roster) go to a thread with `conn.run_sync`;
   heavy reads (exports, reports, digests) use `read()`: a read-only connection in a worker thread,
   outside the write lock, on a consistent snapshot.
@@ -21,7 +24,9 @@ not change when a deployment moves there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -141,8 +146,22 @@ class Conn:
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
-            await asyncio.wait([work])
+            self.raw.interrupt()  # makes the running statement fail fast; then the caller rolls back
+            while not work.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait([work])
             raise
+
+
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # no WAL yet (or checkpointed away): nothing to make durable
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def connect_read_only(path: str | Path) -> sqlite3.Connection:
@@ -170,6 +189,9 @@ class Database:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._dirty = False
+        self._commits = 0
+        self._synced = 0
+        self._syncing: asyncio.Future[None] | None = None
         self._checkpointer: asyncio.Task[None] | None = None
         self._closed = False
         self.path = path
@@ -242,9 +264,35 @@ class Database:
             except BaseException:
                 self._raw.execute("ROLLBACK")
                 raise
-            else:
+            try:
                 self._raw.execute("COMMIT")
-                self._dirty = True
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):  # never leave the connection inside a transaction
+                    self._raw.execute("ROLLBACK")
+                raise
+            self._dirty = True
+            self._commits += 1
+
+    async def sync(self) -> None:
+        """Make every commit so far survive a power cut (fsync of the WAL, in a thread).
+
+        Callers share the work: one fsync started after a commit covers it, so under load many commits
+        cost one fsync.
+        """
+        if self.path is None:
+            return
+        while self._synced < self._commits:
+            if self._syncing is not None:
+                await asyncio.shield(self._syncing)
+                continue
+            target = self._commits
+            self._syncing = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.to_thread(_fsync, Path(f"{self.path}-wal"))
+                self._synced = max(self._synced, target)
+            finally:
+                self._syncing.set_result(None)
+                self._syncing = None
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read in a worker thread on a read-only connection, on one consistent snapshot.

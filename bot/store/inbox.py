@@ -39,22 +39,30 @@ class InboxItem:
     payload: dict[str, Any] | None
 
 
+def _json(payload: object) -> str:
+    # ASCII escapes: any JSON a platform sends can be stored, even a lone surrogate ("\\ud83d")
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
 def digest(payload: object) -> str:
     """A stable fingerprint of the content, whatever the key order or spacing it arrived with."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    return hashlib.sha256(_json(payload).encode()).hexdigest()[:32]
 
 
 async def add(conn: Conn, channel: str, updates: Sequence[RawUpdate], now: datetime) -> list[InboxItem]:
-    """Store updates; returns only the new ones (re-deliveries are dropped here)."""
+    """Store updates; returns only the new ones (re-deliveries are dropped here).
+
+    Whatever JSON arrives is stored: an update the bot will not understand still gets its row (and is
+    marked failed when parsed), so it never holds back the updates behind it.
+    """
     stamp = now.isoformat(timespec="seconds")
     new = []
     for update in updates:
-        text = json.dumps(update.payload, ensure_ascii=False, separators=(",", ":"))
+        text = _json(update.payload)
         async with conn.execute(
             "INSERT INTO inbox (channel, update_key, digest, chat_id, payload, received_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, update_key, digest) DO NOTHING RETURNING id",
-            (channel, update.key, digest(update.payload), update.chat_id, text, stamp),
+            (channel, update.key[:200], digest(update.payload), update.chat_id, text, stamp),
         ) as cursor:
             row = await cursor.fetchone()
         if row is not None:
@@ -93,30 +101,32 @@ async def fail(conn: Conn, item_id: int, now: datetime) -> None:
 async def recover(conn: Conn, now: datetime, channels: set[str]) -> tuple[list[InboxItem], list[int]]:
     """At start-up: the rows of these channels still pending (to process, in order), and those given up.
 
-    Each start-up counts an attempt for every pending row; a row pending through MAX_ATTEMPTS start-ups
-    has most likely crashed the process each time, so it is marked failed instead of crashing it again.
+    A row that was *started* (`started`) at MAX_ATTEMPTS start-ups in a row, and is still pending, took
+    the process down each time: it is marked failed instead of crashing it again. Rows queued behind it
+    were never started, so they are not counted.
     """
     if not channels:
         return [], []
     marks = ",".join("?" * len(channels))
-    names = sorted(channels)
-    await conn.execute(
-        f"UPDATE inbox SET attempts = attempts + 1 WHERE status = 'pending' AND channel IN ({marks})", names
-    )
     rows = await conn.execute_fetchall(
         "SELECT id, channel, chat_id, payload, attempts FROM inbox"
         f" WHERE status = 'pending' AND channel IN ({marks}) ORDER BY id",
-        names,
+        sorted(channels),
     )
     items, dropped = [], []
     for row in rows:
-        if int(row[4]) > MAX_ATTEMPTS:
+        if int(row[4]) >= MAX_ATTEMPTS:
             dropped.append(int(row[0]))
             await fail(conn, int(row[0]), now)
             continue
         payload = json.loads(str(row[3])) if row[3] is not None else None
         items.append(InboxItem(int(row[0]), str(row[1]), _opt(row[2]), payload if isinstance(payload, dict) else None))
     return items, dropped
+
+
+async def started(conn: Conn, item_id: int) -> None:
+    """Count an attempt on a row left pending by the last run, committed before its turn runs again."""
+    await conn.execute("UPDATE inbox SET attempts = attempts + 1 WHERE id = ?", (item_id,))
 
 
 async def prune(conn: Conn, now: datetime) -> int:

@@ -190,7 +190,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             priority INTEGER NOT NULL,
             payload TEXT NOT NULL,
             file_name TEXT,
-            file_data BLOB,
+            file_data BYTEA,  -- the PostgreSQL name for bytes (SQLite stores them as a BLOB all the same)
             status TEXT NOT NULL DEFAULT 'pending'
                 CHECK (status IN ('pending', 'sent', 'unknown', 'failed', 'cancelled')),
             attempts INTEGER NOT NULL DEFAULT 0,
@@ -220,6 +220,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             done_at TEXT
         );
         CREATE INDEX tasks_pending ON tasks (id) WHERE status = 'pending';
+
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
 
         DROP TABLE processed_updates;
         """,

@@ -46,6 +46,7 @@ class OutboxItem:
     ack: str = ""
     attempts: int = 0
     not_before: datetime | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,15 +132,17 @@ async def add(conn: Conn, messages: Iterable[NewMessage], now: datetime) -> list
             row = await cursor.fetchone()
         if row is not None:
             message = new.message if new.message.to == new.to else replace(new.message, to=new.to)
-            stored.append(OutboxItem(int(row[0]), new.to, new.priority, message, new.key, new.edit_id, new.ack))
+            stored.append(
+                OutboxItem(int(row[0]), new.to, new.priority, message, new.key, new.edit_id, new.ack, created_at=now)
+            )
     return stored
 
 
-_COLUMNS = "id, channel, chat_id, priority, payload, file_data, dedupe_key, attempts, not_before"
+_COLUMNS = "id, channel, chat_id, priority, payload, file_data, dedupe_key, attempts, not_before, created_at"
 
 
 def _item(row: Sequence[Any]) -> OutboxItem:
-    i, channel, chat, priority, payload, file_data, key, attempts, not_before = row
+    i, channel, chat, priority, payload, file_data, key, attempts, not_before, created = row
     data = json.loads(str(payload)) if payload else {}
     to = Recipient(str(channel), str(chat))
     return OutboxItem(
@@ -152,6 +155,7 @@ def _item(row: Sequence[Any]) -> OutboxItem:
         str(data.get("ack", "")),
         int(attempts),
         datetime.fromisoformat(str(not_before)) if not_before else None,
+        datetime.fromisoformat(str(created)),
     )
 
 
