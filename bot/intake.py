@@ -66,10 +66,10 @@ class Intake:
         """Commit updates to the inbox, durably; when this returns the channel may acknowledge them."""
         async with self._db.transaction() as conn:
             new = await inbox.add(conn, channel, updates, self._engine.services.clock())
-        await self._db.sync()
-        if new:
+        if new:  # turns may run meanwhile: only the acknowledgement waits for the disk
             self._queue.extend(new)
             self._wake.set()
+        await self._db.sync()
 
     async def start(self) -> None:
         """Pick up what was stored but not processed before the last stop or crash, then run."""

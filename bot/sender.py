@@ -26,8 +26,6 @@ import asyncio
 import contextlib
 import heapq
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -109,7 +107,7 @@ class Sender:
         self._bucket = _Bucket(limits.per_second)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
-        self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._holder = leases.holder_id(f"send-{channel.name}-{id(self):x}")
         self._leased = False
         self.sent = 0
 
@@ -250,6 +248,9 @@ class Sender:
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, min(waits)) if waits else None)
 
     async def _durable(self) -> None:
+        if self._db.synced:
+            return
+        await asyncio.sleep(0)  # let the turns that are ready commit too: one fsync covers them all
         try:
             await self._db.sync()
         except OSError:  # the disk is failing: the messages still go out; say so
@@ -380,7 +381,7 @@ class Sender:
             return
         marks, self._marks = self._marks, []
         try:
-            async with self._db.transaction() as conn:
+            async with self._db.transaction(durable=False) as conn:
                 await outbox.record(conn, marks, self._clock())
         except BaseException:
             self._marks = marks + self._marks

@@ -87,3 +87,18 @@ async def test_a_lease_has_one_holder_until_it_expires(db: Database) -> None:
         assert await leases.take(conn, "send:telegram", "a", now + timedelta(seconds=20), ttl)  # renewed
         assert not await leases.take(conn, "send:telegram", "b", now + timedelta(seconds=40), ttl)
         assert await leases.take(conn, "send:telegram", "b", now + timedelta(seconds=51), ttl)  # a died
+
+
+async def test_a_lease_of_a_dead_process_on_this_machine_is_taken_at_once(db: Database) -> None:
+    """After a crash the restarted bot must not wait out the old process's lease to start sending."""
+    import sys
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import os; print(os.getpid())", stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await child.communicate()  # the process has ended: its pid is free
+    ghost = f"{leases.holder_id('x').split(':')[0]}:{out.decode().strip()}:send"
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    async with db.transaction() as conn:
+        assert await leases.take(conn, "send:telegram", ghost, now, timedelta(seconds=30))
+        assert await leases.take(conn, "send:telegram", leases.holder_id("new"), now, timedelta(seconds=30))

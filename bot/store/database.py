@@ -255,10 +255,15 @@ class Database:
             delay = min(delay * 2, 0.1)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Conn]:
-        """A write transaction: committed when the block ends, rolled back on any exception."""
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Conn]:
+        """A write transaction: committed when the block ends, rolled back on any exception.
+
+        `durable=False` for bookkeeping that may be lost in a power cut without harm (a delivery
+        outcome: the message is then sent again): `sync()` does not wait for it.
+        """
         async with self._lock:
             await self._retry_busy(lambda: self._raw.execute("BEGIN IMMEDIATE"))
+            changes = self._raw.total_changes
             try:
                 yield self._conn
             except BaseException:
@@ -270,8 +275,15 @@ class Database:
                 with contextlib.suppress(sqlite3.Error):  # never leave the connection inside a transaction
                     self._raw.execute("ROLLBACK")
                 raise
-            self._dirty = True
-            self._commits += 1
+            if self._raw.total_changes != changes:
+                self._dirty = True
+                if durable:
+                    self._commits += 1
+
+    @property
+    def synced(self) -> bool:
+        """Every durable commit so far is on disk."""
+        return self.path is None or self._synced >= self._commits
 
     async def sync(self) -> None:
         """Make every commit so far survive a power cut (fsync of the WAL, in a thread).
