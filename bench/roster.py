@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.search import fold
 from bot.services.coverage import week_start
 from bot.services.households import import_roster
 from bot.store import Database, households, villages
+from bot.text import fold
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 FIRST = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]

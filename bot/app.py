@@ -11,9 +11,9 @@ from bot.content import Commune, load_content
 from bot.engine import Engine, utc_now
 from bot.flows import Router, Services, build_router
 from bot.messages import TELEGRAM_CAPS, TEXT_ONLY_CAPS
-from bot.search import SearchIndex
 from bot.store import Database, villages
 from bot.store.outbox import OutboxItem
+from bot.understand import Understanding
 from bot.worker import Worker
 
 
@@ -47,7 +47,7 @@ async def sync_villages(db: Database, commune: Commune) -> None:
 async def build_core(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Core:
     """Load content (a faulty guide is skipped, not fatal), open and migrate the database."""
     content = load_content(settings.content_dir, settings.commune)
-    services = Services(settings=settings, content=content, search=SearchIndex(content), clock=clock)
+    services = Services(settings=settings, content=content, understanding=Understanding(content), clock=clock)
     db = await Database.open(settings.database_url)
     await sync_villages(db, content.commune)
     router = build_router()

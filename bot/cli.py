@@ -17,8 +17,8 @@ from bot import logs
 from bot.channels.base import Channel
 from bot.config import Settings
 from bot.content import ContentError, check_content, load_commune, load_content
-from bot.search import SearchIndex
 from bot.store import Database, DatabaseUrlError, audit, invites
+from bot.understand import Understanding, evaluate
 
 log = logging.getLogger("dvcbot")
 
@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help='print [{"id": ..., "score": ...}]')
     search.add_argument("--limit", type=int, default=3)
     gsub.add_parser("check", help="validate all content; non-zero exit on any fault")
+    ev = gsub.add_parser("eval", help="accuracy of the understanding on a labelled TSV (text<TAB>intent)")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--misses", type=int, default=60, help="how many misses to list")
 
     invite = sub.add_parser("invite", help="print a one-time invite code (the first officer of a commune)")
     invite.add_argument("role", choices=["officer", "admin"])
@@ -62,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "guides":
         if args.guides_command == "check":
             return guides_check(settings.content_dir)
+        if args.guides_command == "eval":
+            return guides_eval(settings, args.file, args.misses)
         return guides_search(settings, args.query, as_json=args.json, limit=args.limit)
     if args.command == "invite":
         return asyncio.run(invite_command(settings, args.role, args.commune, args.name))
@@ -88,18 +93,61 @@ def guides_check(content_dir: Path) -> int:
 
 
 def guides_search(settings: Settings, query: str, *, as_json: bool, limit: int) -> int:
-    logging.getLogger("bot.content").setLevel(logging.CRITICAL)  # faults are `guides check`'s job
-    try:
-        content = load_content(settings.content_dir, settings.commune)
-    except ContentError as exc:
-        print(f"content error: {exc}", file=sys.stderr)
+    understanding = _understanding(settings)
+    if understanding is None:
         return 2
-    hits = SearchIndex(content).search(query, limit=limit)
+    hits = understanding.search(query, limit=limit)
     if as_json:
         print(json.dumps([{"id": h.id, "score": h.score} for h in hits], ensure_ascii=False))
     else:
         for hit in hits:
             print(f"{hit.score:.3f}  {hit.id}")
+    return 0
+
+
+def _understanding(settings: Settings) -> Understanding | None:
+    logging.getLogger("bot.content").setLevel(logging.CRITICAL)  # faults are `guides check`'s job
+    logging.getLogger("bot.understand").setLevel(logging.WARNING)
+    try:
+        content = load_content(settings.content_dir, settings.commune)
+    except ContentError as exc:
+        print(f"content error: {exc}", file=sys.stderr)
+        return None
+    return Understanding(content)
+
+
+def guides_eval(settings: Settings, path: Path, misses: int) -> int:
+    """Top-1 accuracy, per intent and per band, and the misses, on a TSV of text<TAB>intent."""
+    import csv
+
+    understanding = _understanding(settings)
+    if understanding is None:
+        return 2
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = [r for r in csv.reader(handle, delimiter="\t") if len(r) >= 2]
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    labelled = [(r[0], r[1].strip()) for r in rows if r[0] != "text"]
+    unknown = sorted({i for _, i in labelled} - set(understanding.intents))
+    if unknown:
+        print(f"unknown intents in {path}: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    result = evaluate(understanding, labelled)
+    print(f"messages: {result.total}")
+    print(f"top-1 accuracy: {result.correct}/{result.total} = {100 * result.accuracy:.1f} %")
+    print(f"right guide (quick answer or not): {100 * result.same_guide / max(result.total, 1):.1f} %")
+    for band, (right, total) in result.bands.items():
+        print(f"  band {band:8s}: {total:4d} messages, {right} right")
+    print(f"off-topic answered with a guide: {result.off_topic_answered}")
+    print("per intent (right/total):")
+    for intent, (right, total) in result.per_intent.items():
+        flag = "" if right == total else "  <"
+        print(f"  {intent:42s} {right:3d}/{total:<3d}{flag}")
+    print(f"misses ({len(result.misses)}):")
+    for miss in result.misses[:misses]:
+        print(f"  {miss.expected:34s} got {miss.got:34s} {miss.score:.2f}  {miss.text}")
     return 0
 
 

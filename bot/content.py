@@ -21,14 +21,21 @@ import yaml
 from jinja2 import meta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.text import normalise
+
 log = logging.getLogger(__name__)
 
 GUIDE_IDS = (
     "vneid-register", "vneid-level2", "vneid-passcode", "dvc-login", "file-online", "pay-online",
     "track-result", "birth-registration", "death-registration", "civil-status-copy", "certify-copy",
-    "household-business", "utility-bills",
+    "household-business", "utility-bills", "residence-registration", "id-card", "certify-signature",
+    "social-pension",
 )  # fmt: skip
 ACTION_IDS = ("help-request", "contact")
+SMALLTALK_IDS = ("greeting", "thanks", "goodbye", "human", "insult", "scam")
+# How many examples each intent needs (`guides check`): the understanding is trained on them.
+MIN_EXAMPLES = {"guide": 40, "answer": 10, "action": 25, "smalltalk": 20, "off_topic": 50}
+MAX_EXAMPLE = 300
 TELEGRAM_MAX_TEXT = 4096
 # Variables a string (not a guide) may take at run time besides the commune's.
 RUNTIME_VARIABLES = frozenset(
@@ -54,8 +61,11 @@ RUNTIME_VARIABLES = frozenset(
         "extra",
         "query",
         "household",
+        "form",
     }
 )
+# libyaml's parser when PyYAML was built with it: the content (3,000 examples) loads 10× faster.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FALLBACK_TEXT = "Nội dung này đang được cập nhật. Anh/chị vui lòng hỏi cán bộ một cửa của xã."
 
 
@@ -89,8 +99,23 @@ class SourceModel(_Strict):
     url: str = Field(pattern=r"^https?://\S+$", max_length=500)
 
 
+class ChoiceModel(_Strict):
+    label: str = Field(min_length=1, max_length=40)
+    goto: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+
+
 class StepModel(_Strict):
+    id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     text: str = Field(min_length=1)
+    choices: list[ChoiceModel] | None = Field(default=None, min_length=2, max_length=6)
+    next: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+
+
+class AnswerModel(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}$")
+    question: str = Field(min_length=3, max_length=40)
+    answer: str = Field(min_length=3)
+    examples: list[str] = Field(default_factory=list)
 
 
 class GuideModel(_Strict):
@@ -99,9 +124,11 @@ class GuideModel(_Strict):
     title: str = Field(min_length=3, max_length=80)
     summary: str = Field(min_length=3, max_length=200)
     keywords: list[str] = Field(min_length=1)
-    source: SourceModel
+    sources: list[SourceModel] = Field(min_length=1, max_length=8)
     last_checked: date
-    steps: list[StepModel] = Field(min_length=3, max_length=10)
+    examples: list[str] = Field(default_factory=list)
+    answers: list[AnswerModel] = Field(default_factory=list, max_length=12)
+    steps: list[StepModel] = Field(min_length=2, max_length=16)
 
 
 class TopicModel(_Strict):
@@ -118,10 +145,22 @@ class ActionModel(_Strict):
     id: str
     title: str = Field(min_length=3, max_length=60)
     keywords: list[str] = Field(min_length=1)
+    examples: list[str] = Field(default_factory=list)
 
 
 class ActionsModel(_Strict):
     actions: list[ActionModel]
+
+
+class SmalltalkModel(_Strict):
+    id: str
+    answer: str = Field(min_length=3)
+    examples: list[str] = Field(default_factory=list)
+
+
+class SmalltalkFileModel(_Strict):
+    intents: list[SmalltalkModel]
+    off_topic: list[str] = Field(default_factory=list)
 
 
 class OfficeModel(_Strict):
@@ -161,20 +200,60 @@ class CommuneModel(_Strict):
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    label: str
+    target: int  # the step it leads to (1-based)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step as shown: its text, where "Tiếp ▶" or its choices lead, and its place on the way."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    next: int | None = None  # the step after it (1-based); None: it ends the guide (or asks)
+    prev: int | None = None  # the step before it on the shortest way here
+    position: int = 1  # "Bước k/n": k
+    total: int = 1  # "Bước k/n": n, along the longest way through this step
+
+    @property
+    def ends(self) -> bool:
+        return self.next is None and not self.choices
+
+
+@dataclass(frozen=True, slots=True)
+class QuickAnswer:
+    id: str
+    question: str
+    text: str
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Guide:
     id: str
     topic: str
     title: str
     summary: str
     keywords: tuple[str, ...]
-    source_name: str
-    source_url: str
+    sources: tuple[Source, ...]
     last_checked: date
-    steps: tuple[str, ...]
+    steps: tuple[Step, ...]
+    examples: tuple[str, ...] = ()
+    answers: tuple[QuickAnswer, ...] = ()
 
     @property
     def total(self) -> int:
         return len(self.steps)
+
+    def answer(self, answer_id: str) -> QuickAnswer | None:
+        return next((a for a in self.answers if a.id == answer_id), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +268,14 @@ class Action:
     id: str
     title: str
     keywords: tuple[str, ...]
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Smalltalk:
+    id: str
+    text: str
+    examples: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +330,8 @@ class Content:
     actions: tuple[Action, ...]
     strings: Strings
     faults: tuple[Fault, ...] = ()
+    smalltalk: tuple[Smalltalk, ...] = ()
+    off_topic: tuple[str, ...] = ()
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -305,12 +394,14 @@ def _read_yaml(path: Path, root: Path, faults: list[Fault]) -> tuple[Any, yaml.N
         faults.append(Fault(name, "", f"cannot read the file as UTF-8 ({exc.__class__.__name__})"))
         return None
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)  # a safe loader (libyaml's when installed)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        faults.append(Fault(name, "", f"YAML syntax error: {problem}", mark.line + 1 if mark else None))
+        # libyaml reports an error at the end of the stream on the line after the last one
+        line = min(mark.line + 1, text.count("\n") + 1) if mark else None
+        faults.append(Fault(name, "", f"YAML syntax error: {problem}", line))
         return None
     return data, node
 
@@ -407,6 +498,101 @@ class _GuideSource:
     name: str
     node: yaml.Node | None
     templates: list[jinja2.Template | None] = field(default_factory=list)
+    answer_templates: list[jinja2.Template | None] = field(default_factory=list)
+    shape: _Shape | None = None
+
+
+@dataclass
+class _Shape:
+    """How a guide's steps connect (0-based indexes): choices, "Tiếp ▶", the way back, and "Bước k/n"."""
+
+    choices: list[list[tuple[str, int]]]
+    next: list[int | None]
+    prev: list[int | None]
+    position: list[int]
+    total: list[int]
+
+
+def _shape(model: GuideModel, name: str, node: yaml.Node | None, faults: list[Fault]) -> _Shape:
+    """The step graph, with a fault for every broken jump, unreachable step and loop."""
+    steps = model.steps
+    n = len(steps)
+    ids: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        if step.id is None:
+            continue
+        if step.id == "end" or step.id in ids:
+            reason = "'end' is reserved" if step.id == "end" else f"step id {step.id!r} is used twice"
+            faults.append(Fault(name, f"steps[{i}].id", reason, _line_of(node, ["steps", i, "id"])))
+            continue
+        ids[step.id] = i
+    choices: list[list[tuple[str, int]]] = [[] for _ in range(n)]
+    nexts: list[int | None] = [None] * n
+    for i, step in enumerate(steps):
+        if step.choices:
+            if step.next is not None:
+                line = _line_of(node, ["steps", i, "next"])
+                faults.append(Fault(name, f"steps[{i}].next", "a step with choices goes where they lead", line))
+            for j, choice in enumerate(step.choices):
+                target = ids.get(choice.goto)
+                if target is None:
+                    line = _line_of(node, ["steps", i, "choices", j, "goto"])
+                    faults.append(Fault(name, f"steps[{i}].choices[{j}].goto", f"no step {choice.goto!r}", line))
+                    continue
+                choices[i].append((choice.label, target))
+        elif step.next == "end":
+            nexts[i] = None
+        elif step.next is not None:
+            target = ids.get(step.next)
+            if target is None:
+                line = _line_of(node, ["steps", i, "next"])
+                faults.append(Fault(name, f"steps[{i}].next", f"no step {step.next!r}", line))
+            nexts[i] = target
+        else:
+            nexts[i] = i + 1 if i + 1 < n else None
+    follow: list[list[int]] = [[t for _, t in choices[i]] for i in range(n)]
+    for i, after in enumerate(nexts):
+        if after is not None:
+            follow[i].append(after)
+    depth: list[int | None] = [None] * n
+    prev: list[int | None] = [None] * n
+    depth[0], queue = 0, [0]
+    for i in queue:
+        for j in follow[i]:
+            if depth[j] is None:
+                depth[j], prev[j] = (depth[i] or 0) + 1, i
+                queue.append(j)
+    for i in range(n):
+        if depth[i] is None:
+            line = _line_of(node, ["steps", i])
+            faults.append(Fault(name, f"steps[{i}]", "no way leads to this step from the first one", line))
+    remaining: dict[int, int] = {}
+    visiting: set[int] = set()
+
+    def length(i: int) -> int:
+        """Steps from i to the end along the longest way (a loop is a fault, counted as an end)."""
+        if i in remaining:
+            return remaining[i]
+        if i in visiting:
+            line = _line_of(node, ["steps", i])
+            faults.append(Fault(name, f"steps[{i}]", "the steps loop back here: the guide never ends", line))
+            return 0
+        visiting.add(i)
+        remaining[i] = 1 + max((length(j) for j in follow[i]), default=0)
+        visiting.discard(i)
+        return remaining[i]
+
+    # "Bước k/n" counts along the longest way to a step: taking a shorter branch skips a number
+    # ("Bước 1/8" → "Bước 3/8") rather than counting one step twice.
+    longest = [d if d is not None else i for i, d in enumerate(depth)]
+    for _ in range(n):
+        for i in range(n):
+            for j in follow[i]:
+                if depth[i] is not None and depth[j] is not None and longest[i] + 1 > longest[j] and j != 0:
+                    longest[j] = min(longest[i] + 1, n)
+    position = [d + 1 for d in longest]
+    total = [position[i] + length(i) - 1 for i in range(n)]
+    return _Shape(choices, nexts, prev, position, total)
 
 
 def _load_guide_sources(root: Path, env: jinja2.Environment, faults: list[Fault]) -> dict[str, _GuideSource]:
@@ -440,43 +626,62 @@ def _load_guide_sources(root: Path, env: jinja2.Environment, faults: list[Fault]
                 )
             )
             continue
-        source = _GuideSource(model, name, node)
+        source = _GuideSource(model, name, node, shape=_shape(model, name, node, faults))
         for i, step in enumerate(model.steps):
             source.templates.append(
                 _compile(env, step.text, name, f"steps[{i}].text", _line_of(node, ["steps", i, "text"]), faults)
             )
+        seen_answers: set[str] = set()
+        for i, answer in enumerate(model.answers):
+            line = _line_of(node, ["answers", i, "answer"])
+            if answer.id in seen_answers:
+                faults.append(Fault(name, f"answers[{i}].id", f"answer id {answer.id!r} is used twice", line))
+            seen_answers.add(answer.id)
+            source.answer_templates.append(_compile(env, answer.answer, name, f"answers[{i}].answer", line, faults))
         sources[model.id] = source
     return sources
 
 
 def _render_guide(source: _GuideSource, commune: Commune, faults: list[Fault]) -> Guide:
     context = commune.template_context()
-    steps: list[str] = []
-    for i, template in enumerate(source.templates):
+
+    def render(template: jinja2.Template | None, where: list[str | int]) -> str:
         text: str | None = None
         if template is not None:
             text, problem = _render(template, context)
             if problem:
-                faults.append(
-                    Fault(
-                        source.name,
-                        f"steps[{i}].text",
-                        f"{problem} (commune {commune.code})",
-                        _line_of(source.node, ["steps", i, "text"]),
-                    )
-                )
-        steps.append(text if text else FALLBACK_TEXT)
+                line = _line_of(source.node, where)
+                faults.append(Fault(source.name, _field_name(where), f"{problem} (commune {commune.code})", line))
+        return text if text else FALLBACK_TEXT
+
     m = source.model
+    shape = source.shape or _shape(m, source.name, source.node, [])
+    steps = tuple(
+        Step(
+            text=render(template, ["steps", i, "text"]),
+            choices=tuple(Choice(label, target + 1) for label, target in shape.choices[i]),
+            next=_one_based(shape.next[i]),
+            prev=_one_based(shape.prev[i]),
+            position=shape.position[i],
+            total=shape.total[i],
+        )
+        for i, template in enumerate(source.templates)
+    )
+    answers = tuple(
+        QuickAnswer(a.id, a.question, render(template, ["answers", i, "answer"]), tuple(a.examples))
+        for i, (a, template) in enumerate(zip(m.answers, source.answer_templates, strict=True))
+    )
     guide = Guide(
         id=m.id,
         topic=m.topic,
         title=m.title,
         summary=m.summary,
         keywords=tuple(k for k in m.keywords if k),
-        source_name=m.source.name,
-        source_url=m.source.url,
+        sources=tuple(Source(s.name, s.url) for s in m.sources),
         last_checked=m.last_checked,
-        steps=tuple(steps),
+        steps=steps,
+        examples=tuple(m.examples),
+        answers=answers,
     )
     for i in range(guide.total):
         if utf16_len(step_message(guide, i + 1)) > TELEGRAM_MAX_TEXT:
@@ -491,12 +696,18 @@ def _render_guide(source: _GuideSource, commune: Commune, faults: list[Fault]) -
     return guide
 
 
+def _one_based(index: int | None) -> int | None:
+    return None if index is None else index + 1
+
+
 def step_message(guide: Guide, step: int) -> str:
-    """The text of one guide step as a person sees it: title, "Bước k/n", text; source on the last."""
-    text = f"📘 {guide.title}\nBước {step}/{guide.total}\n\n{guide.steps[step - 1]}"
-    if step == guide.total:
+    """The text of one guide step as a person sees it: title, "Bước k/n", text; sources where it ends."""
+    shown = guide.steps[step - 1]
+    text = f"📘 {guide.title}\nBước {shown.position}/{shown.total}\n\n{shown.text}"
+    if shown.ends:
         checked = guide.last_checked.strftime("%d/%m/%Y")
-        text += f"\n\n📎 Nguồn: {guide.source_name} — {guide.source_url}\n🗓 Kiểm tra lần cuối: {checked}"
+        sources = "\n".join(f"📎 Nguồn: {s.name} — {s.url}" for s in guide.sources)
+        text += f"\n\n{sources}\n🗓 Kiểm tra lần cuối: {checked}"
     return text
 
 
@@ -552,7 +763,40 @@ def _load_actions(root: Path, faults: list[Fault]) -> tuple[Action, ...]:
                     _line_of(node, ["actions", i, "id"]),
                 )
             )
-    return tuple(Action(a.id, a.title, tuple(a.keywords)) for a in model.actions if a.id in ACTION_IDS)
+    return tuple(
+        Action(a.id, a.title, tuple(a.keywords), tuple(a.examples)) for a in model.actions if a.id in ACTION_IDS
+    )
+
+
+def _load_smalltalk(
+    root: Path, env: jinja2.Environment, context: Mapping[str, Any], faults: list[Fault]
+) -> tuple[tuple[Smalltalk, ...], tuple[str, ...]]:
+    """Greetings, thanks, scam reports…: one-line answers; and what is off-topic."""
+    path = root / "smalltalk.yaml"
+    name = _rel(path, root)
+    parsed = _read_yaml(path, root, faults) if path.exists() else None
+    if parsed is None:
+        if not path.exists():
+            faults.append(Fault(name, "", "missing small-talk file"))
+        return (), ()
+    data, node = parsed
+    model = _validate(SmalltalkFileModel, data, name, node, faults)
+    if model is None:
+        return (), ()
+    intents = []
+    for i, intent in enumerate(model.intents):
+        line = _line_of(node, ["intents", i, "answer"])
+        if intent.id not in SMALLTALK_IDS:
+            faults.append(Fault(name, f"intents[{i}].id", f"unknown small-talk intent {intent.id!r}", line))
+            continue
+        template = _compile(env, intent.answer, name, f"intents[{i}].answer", line, faults)
+        text, problem = _render(template, context) if template is not None else (None, None)
+        if problem:
+            faults.append(Fault(name, f"intents[{i}].answer", problem, line))
+        intents.append(Smalltalk(intent.id, text or FALLBACK_TEXT, tuple(intent.examples)))
+    for missing in sorted(set(SMALLTALK_IDS) - {s.id for s in intents}):
+        faults.append(Fault(name, "intents", f"small-talk intent {missing!r} is missing"))
+    return tuple(intents), tuple(model.off_topic)
 
 
 def _load_strings(
@@ -593,12 +837,15 @@ def load_content(root: Path, commune_code: str) -> Content:
     guides = {gid: _render_guide(src, commune, faults) for gid, src in sources.items()}
     topics = _load_topics(root, set(guides), faults)
     actions = _load_actions(root, faults)
-    templates = _load_strings(root, env, commune.template_context(), faults)
+    context = commune.template_context()
+    smalltalk, off_topic = _load_smalltalk(root, env, context, faults)
+    templates = _load_strings(root, env, context, faults)
     if not templates:
         raise ContentError("no bot strings could be loaded from content/strings/")
     for fault in faults:
         log.error("content fault: %s", fault)
-    return Content(commune, guides, topics, actions, Strings(templates, commune.template_context()), tuple(faults))
+    strings = Strings(templates, context)
+    return Content(commune, guides, topics, actions, strings, tuple(faults), smalltalk, off_topic)
 
 
 def check_content(root: Path) -> list[Fault]:
@@ -638,12 +885,67 @@ def check_content(root: Path) -> list[Fault]:
             faults.append(
                 Fault(src.name, "last_checked", "date is in the future", _line_of(src.node, ["last_checked"]))
             )
-    _load_actions(root, faults)
+    actions = _load_actions(root, faults)
     for commune in communes:
         for src in sources.values():
             _render_guide(src, commune, faults)
         _load_strings(root, env, commune.template_context(), faults)
+        _load_smalltalk(root, env, commune.template_context(), faults)
+    context = communes[0].template_context() if communes else {}
+    smalltalk, off_topic = _load_smalltalk(root, env, context, [])
+    faults += _example_faults(root, sources, actions, smalltalk, off_topic)
     return _dedupe(faults)
+
+
+def _example_faults(
+    root: Path,
+    sources: Mapping[str, _GuideSource],
+    actions: Iterable[Action],
+    smalltalk: Iterable[Smalltalk],
+    off_topic: Iterable[str],
+) -> list[Fault]:
+    """Enough examples for every intent, none too long, and none shared by two intents."""
+    faults: list[Fault] = []
+    owner: dict[str, str] = {}
+
+    def check(file: str, where: list[str | int], intent: str, kind: str, examples: Iterable[str], node: Any) -> None:
+        examples = list(examples)
+        line = _line_of(node, where)
+        if len(examples) < MIN_EXAMPLES[kind]:
+            faults.append(
+                Fault(file, _field_name(where), f"{len(examples)} examples; at least {MIN_EXAMPLES[kind]} needed", line)
+            )
+        for i, example in enumerate(examples):
+            at = _line_of(node, [*where, i])
+            if not example.strip() or len(example) > MAX_EXAMPLE:
+                faults.append(Fault(file, _field_name([*where, i]), f"must be 1..{MAX_EXAMPLE} characters", at))
+                continue
+            key = normalise(example)
+            other = owner.setdefault(key, intent)
+            if other != intent:
+                faults.append(Fault(file, _field_name([*where, i]), f"the same example is also given for {other}", at))
+
+    for gid, src in sources.items():
+        check(src.name, ["examples"], gid, "guide", src.model.examples, src.node)
+        for i, answer in enumerate(src.model.answers):
+            check(src.name, ["answers", i, "examples"], f"{gid}#{answer.id}", "answer", answer.examples, src.node)
+    actions_file = _rel(root / "actions.yaml", root)
+    actions_node = _node_of(root / "actions.yaml")
+    for i, action in enumerate(actions):
+        check(actions_file, ["actions", i, "examples"], action.id, "action", action.examples, actions_node)
+    talk_file = _rel(root / "smalltalk.yaml", root)
+    talk_node = _node_of(root / "smalltalk.yaml")
+    for i, intent in enumerate(smalltalk):
+        check(talk_file, ["intents", i, "examples"], intent.id, "smalltalk", intent.examples, talk_node)
+    check(talk_file, ["off_topic"], "none", "off_topic", off_topic, talk_node)
+    return faults
+
+
+def _node_of(path: Path) -> yaml.Node | None:
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
 
 
 def _dedupe(faults: list[Fault]) -> list[Fault]:

@@ -25,6 +25,7 @@ from bot.flows.base import Answer, Router, Services, State, Turn, role_of
 from bot.flows.common import menu_answer
 from bot.flows.menu import stale_button, unknown_command, unsupported
 from bot.flows.search import answer_text
+from bot.flows.settings import address
 from bot.heavy import HeavyWorkFailed
 from bot.messages import TELEGRAM_CAPS, ChannelCaps, Inbound, Outbound, Recipient
 from bot.render import MENU_KEY, fit, numbered_choice
@@ -33,6 +34,7 @@ from bot.store.outbox import NOTIFY, REPLY, NewMessage, OutboxItem
 
 log = logging.getLogger(__name__)
 SMALL_FILE = 256 * 1024  # bytes: parsing this takes well under a second
+STICKY = ("addr",)
 APOLOGY = "Xin lỗi, hệ thống đang bận. Anh/chị thử lại sau ít phút, hoặc gõ /menu."
 
 
@@ -113,6 +115,9 @@ class Engine:
                     # Pressing anything else ends a wait for typed input (a search, a name, a code),
                     # so a later question is answered as a question, not swallowed by that wait.
                     new_state.pop("await", None)
+                for key in STICKY:  # a person's preferences outlive every conversation
+                    if key in state and key not in new_state:
+                        new_state[key] = state[key]
                 return await self._write(conn, turn, item_id, answer.messages, new_state)
         except Exception:
             log.exception("inbox %d (%s update %s) failed", item_id, inbound.channel, inbound.update_id)
@@ -152,7 +157,7 @@ class Engine:
         inbound, now = turn.inbound, turn.now
         speaker = inbound.sender
         mine = [m for m in messages if m.to is None or m.to == speaker]
-        fitted, menu = fit(mine, turn.caps, turn.t("numbered_hint"))
+        fitted, menu = fit(_addressed(mine, state.get("addr")), turn.caps, turn.t("numbered_hint"))
         state.pop(MENU_KEY, None)
         if menu:
             state[MENU_KEY] = menu
@@ -185,9 +190,10 @@ class Engine:
             by_recipient[message.to].append(message)
         new: list[NewMessage] = []
         for to, theirs in by_recipient.items():
-            fitted, menu = fit(theirs, self.caps_for(to.channel), self._services.content.strings("numbered_hint"))
+            state = await sessions.load(conn, to.channel, to.chat_id)
+            hint = self._services.content.strings("numbered_hint")
+            fitted, menu = fit(_addressed(theirs, state.get("addr")), self.caps_for(to.channel), hint)
             if menu:
-                state = await sessions.load(conn, to.channel, to.chat_id)
                 state[MENU_KEY] = menu
                 await sessions.save(conn, to.channel, to.chat_id, state, now, inbound=False)
             for i, message in enumerate(fitted):
@@ -204,6 +210,11 @@ class Engine:
             turn = Turn(inbound, state, conn, self._services, now, caps)
             answer = menu_answer(turn, turn.t("error"))
             return await self._write(conn, turn, item_id, answer.messages, dict(answer.state or {}))
+
+
+def _addressed(messages: Sequence[Outbound], form: object) -> list[Outbound]:
+    """Each text with "anh/chị" replaced by how the recipient chose to be addressed."""
+    return [replace(m, text=address(m.text, form)) for m in messages]
 
 
 def _pressed_number(inbound: Inbound, state: State, caps: ChannelCaps) -> Inbound:

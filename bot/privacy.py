@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.search import fold
+from bot.text import fold
 
 # 9 or more digits, allowing the spaces, dots and dashes people put inside ID and phone numbers.
 _LONG_NUMBER = re.compile(r"\d(?:[\s.\-]?\d){8,}")

@@ -25,7 +25,8 @@ from bot.store.outbox import NOTIFY, NewMessage
 from bot.web import WebServer
 from tests.conftest import FAST, Clock, start_service
 
-MENU = ["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã"]
+# The answer to /start: the main menu, and how the person wants to be addressed.
+WELCOME = ["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã", "🙇 Em nên gọi anh/chị là…"]
 
 
 async def rows(core: Core, sql: str, *params: object) -> list[tuple[Any, ...]]:
@@ -71,7 +72,7 @@ async def test_polling_confirms_a_batch_only_after_it_is_stored(
     try:
         user = User(emulator, chat_id=6001)
         await user.send("/start")
-        assert (await user.reply()).labels == MENU  # answered after the retry, exactly once
+        assert (await user.reply()).labels == WELCOME  # answered after the retry, exactly once
         assert failures == [1]
         sends = [a for a in emulator.actions(6001) if a.kind == "send"]
         assert len(sends) == 1
@@ -102,7 +103,7 @@ async def test_an_update_stored_but_not_yet_run_survives_a_crash(
     monkeypatch.setattr(Intake, "_process", real_process)
     service = await start_service(await build_core(settings, clock=clock), emulator)
     try:
-        assert (await user.reply()).labels == MENU
+        assert (await user.reply()).labels == WELCOME
     finally:
         await service.stop()
 
@@ -191,7 +192,7 @@ async def test_webhook_end_to_end_through_the_emulator(emulator: BotApiEmulator,
     try:
         user = User(emulator, chat_id=6004)
         await user.send("/start")
-        assert (await user.reply()).labels == MENU
+        assert (await user.reply()).labels == WELCOME
     finally:
         await service.stop()
 
@@ -213,7 +214,7 @@ async def test_a_poison_update_is_skipped_and_never_blocks_the_ones_behind_it(
     for user in users:
         await user.send("/start")
     for user in users:
-        assert (await user.reply()).labels == MENU
+        assert (await user.reply()).labels == WELCOME
     assert await rows(core, "SELECT status FROM inbox WHERE update_key = ?", str(poison["update_id"])) == [("failed",)]
     failures = [r.getMessage() for r in caplog.records if "could not be parsed" in r.getMessage()]
     assert len(failures) == 1 and "Nguyễn" not in failures[0] and "0912345678" not in failures[0]
@@ -279,7 +280,7 @@ async def test_a_database_failure_during_intake_is_retried_not_fatal(
     emulator.inject_raw(poison)
     user = User(emulator, chat_id=6201)
     await user.send("/start")
-    assert (await user.reply()).labels == MENU
+    assert (await user.reply()).labels == WELCOME
     assert calls == [1] and service.failure is None
     assert await rows(core, "SELECT status FROM inbox WHERE update_key = ?", str(poison["update_id"])) == [("failed",)]
 
@@ -305,7 +306,7 @@ async def test_a_429_for_one_chat_does_not_delay_another(
     await eventually(lambda: emulator.stats.get("sendMessage", 0) >= 1)
     started = asyncio.get_running_loop().time()
     await fast.send("/start")
-    assert (await fast.reply()).labels == MENU
+    assert (await fast.reply()).labels == WELCOME
     assert asyncio.get_running_loop().time() - started < 2.0
     assert emulator.actions(slow.chat_id) == []  # still waiting out its own 30 s
     [(attempts, not_before)] = await rows(
@@ -339,7 +340,7 @@ async def test_a_blocked_recipient_is_marked_unreachable_and_the_sender_of_a_not
     async with core.db.transaction() as conn:
         assert await sessions.unreachable(conn, Recipient("telegram", "6031"))
     await citizen.send("/start")  # writing again makes them reachable again
-    assert (await citizen.reply()).labels == MENU
+    assert (await citizen.reply()).labels == WELCOME
     async with core.db.transaction() as conn:
         assert not await sessions.unreachable(conn, Recipient("telegram", "6031"))
 
@@ -361,7 +362,7 @@ async def test_a_reply_committed_but_not_sent_before_a_crash_is_sent_at_restart(
 
     service = await start_service(await build_core(settings, clock=clock), emulator)
     try:
-        assert (await user.reply()).labels == MENU
+        assert (await user.reply()).labels == WELCOME
     finally:
         await service.stop()
 
@@ -386,7 +387,7 @@ async def test_an_edit_whose_answer_is_lost_is_simply_repeated(emulator: BotApiE
     await user.send("/start guide-dvc-login")
     await user.reply()
     emulator.lose_answer("editMessageText", chat_id=user.chat_id)
-    await user.press("Tiếp ▶")
+    await user.press("🔑 Mật khẩu + mã xác nhận")
     assert "Bước 2/" in (await user.reply()).text
     assert len(user.screen()) == 1  # no second copy: an edit repeated changes nothing
 
@@ -395,7 +396,7 @@ async def test_network_errors_and_5xx_are_retried_until_delivered(emulator: BotA
     user = User(emulator, chat_id=6061)
     emulator.inject_error("sendMessage", status=502, chat_id=user.chat_id, count=2)
     await user.send("/start")
-    assert (await user.reply()).labels == MENU
+    assert (await user.reply()).labels == WELCOME
 
 
 async def test_a_long_outage_loses_no_message(emulator: BotApiEmulator, core: Core) -> None:
@@ -407,7 +408,7 @@ async def test_a_long_outage_loses_no_message(emulator: BotApiEmulator, core: Co
         user = User(emulator, chat_id=6062)
         emulator.inject_error("sendMessage", status=502, count=30)
         await user.send("/start")
-        assert (await user.reply()).labels == MENU
+        assert (await user.reply()).labels == WELCOME
         assert emulator.stats["sendMessage"] == 31
     finally:
         await service.stop()
@@ -450,7 +451,7 @@ async def test_a_429_on_get_updates_is_waited_out(emulator: BotApiEmulator, serv
     emulator.inject_error("getUpdates", status=429, retry_after=1)
     user = User(emulator, chat_id=6064)
     await user.send("/start")
-    assert (await user.replies(timeout=8))[0].labels == MENU
+    assert (await user.replies(timeout=8))[0].labels == WELCOME
     assert service.failure is None
 
 
@@ -506,7 +507,7 @@ async def test_start_up_with_the_api_down_retries_then_serves(core: Core, caplog
         await asyncio.wait_for(channel.ready.wait(), timeout=5)
         user = User(down, chat_id=6081)
         await user.send("/start")
-        assert (await user.reply()).labels == MENU
+        assert (await user.reply()).labels == WELCOME
     finally:
         await service.stop()
         await down.stop()

@@ -12,6 +12,7 @@ from bot.sandbox.pilot import User
 from tests.conftest import Clock, start_service
 
 MENU = ["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã"]
+WELCOME = [*MENU, "🙇 Em nên gọi anh/chị là…"]  # until the person has said how to be addressed
 
 
 @pytest.fixture
@@ -23,8 +24,8 @@ async def test_start_shows_welcome_menu_and_commands_are_registered(user: User, 
     await user.send("/start")
     reply = await user.reply()
     assert "Xã Nguyễn Lương Bằng" in reply.text
-    assert reply.labels == MENU
-    assert [c["command"] for c in emulator.commands] == ["start", "menu", "help"]
+    assert reply.labels == WELCOME
+    assert [c["command"] for c in emulator.commands] == ["start", "menu", "help", "xungho"]
     await user.send("/menu")
     assert (await user.reply()).labels == MENU
     await user.send("/help")
@@ -43,14 +44,19 @@ async def test_walk_a_guide_forward_and_back_edited_in_place_then_rate(
     await user.press("🪪 VNeID – tài khoản định danh")
     await user.reply()
     await user.press("Cài VNeID và đăng ký tài khoản")
-    step1 = await user.reply()
-    assert "Bước 1/8" in step1.text and step1.kind == "edit"
-    await user.press("Tiếp ▶")
+    question = await user.reply()
+    assert "Bước 1/8" in question.text and question.kind == "edit"
+    assert "gắn chip" in question.text and "✅ Xong" not in question.labels  # a question first, no way out but
+    await user.press("✅ Có thẻ gắn chip rồi")  # an answer, help or the menu
     step2 = await user.reply()
-    assert "Bước 2/8" in step2.text and step2.message_id == step1.message_id
+    assert "Bước 2/8" in step2.text and step2.message_id == question.message_id
     await user.press("Tiếp ▶")
     assert "Bước 3/8" in (await user.reply()).text
     await user.press("◀ Trước")
+    assert "Bước 2/8" in (await user.reply()).text
+    await user.press("◀ Trước")
+    assert "gắn chip" in (await user.reply()).text  # back to the question
+    await user.press("✅ Có thẻ gắn chip rồi")
     assert "Bước 2/8" in (await user.reply()).text
     assert len(user.screen()) == 2  # welcome + one guide message, edited in place: no flood
     await user.press("✅ Xong")
@@ -73,23 +79,27 @@ async def test_deep_link_opens_the_guide(user: User) -> None:
     assert "không tìm thấy" in (await user.reply()).text.lower()
 
 
-@pytest.mark.parametrize(
-    ("question", "guide_title"),
-    [("lam sao dang ky vneid", "Cài VNeID và đăng ký tài khoản"), ("nộp phí online kiểu gì", None)],
-)
-async def test_free_text_question_offers_guides(user: User, core: Core, question: str, guide_title: str | None) -> None:
-    await user.send(question)
+async def test_typed_questions_are_answered_then_followed_up_in_context(user: User) -> None:
+    await user.send("hổng biết đăng ký vneid răng")  # Central dialect, no punctuation
     reply = await user.reply()
-    expected = guide_title or core.services.content.guides["pay-online"].title
-    assert reply.labels[0] == expected
-    await user.press(expected)
-    assert "Bước 1/" in (await user.reply()).text
+    assert reply.text.startswith("📘 Cài VNeID và đăng ký tài khoản\nBước 1/")
+    await user.send("tien bi tru roi ma ho so bao chua thanh toan")
+    quick = await user.reply()
+    assert "Đừng trả lần 2" in quick.text and "mã giao dịch" in quick.text
+    assert "📘 Xem cả hướng dẫn: Nộp phí, lệ phí trực tuyến" in quick.labels
+    await user.send("lam giay khai sinh cho be")
+    assert (await user.reply()).text.startswith("📘 Khai sinh cho con")
+    await user.send("mất bao lâu, có mất tiền k")  # a follow-up: about the guide being read
+    follow = await user.reply()
+    assert follow.text.startswith("❓") and "Khai sinh cho con" in " ".join(follow.labels)
 
 
-async def test_off_topic_gets_menu_and_contact(user: User) -> None:
-    await user.send("xin chao")
+async def test_off_topic_gets_topics_help_and_contact(user: User, core: Core) -> None:
+    await user.send("giá vàng hôm nay bao nhiêu")
     reply = await user.reply()
-    assert "chưa hiểu" in reply.text and "0225" in reply.text and reply.labels == MENU
+    assert "chưa hiểu" in reply.text and "0225" in reply.text
+    topics = [t.title for t in core.services.content.topics]
+    assert reply.labels == [*topics, "🙋 Nhờ hỗ trợ", "🏠 Menu"]
 
 
 @pytest.mark.parametrize("kind", ["voice", "sticker", "photo", "document"])
@@ -138,7 +148,7 @@ async def test_restart_in_the_middle_of_a_guide(emulator: BotApiEmulator, settin
     user = User(emulator, chat_id=2002)
     await user.send("/start guide-dvc-login")
     await user.reply()
-    await user.press("Tiếp ▶")
+    await user.press("🔑 Mật khẩu + mã xác nhận")
     assert "Bước 2/" in (await user.reply()).text
     await service.stop()
 
@@ -159,7 +169,7 @@ async def test_a_429_from_telegram_is_waited_out_and_retried(user: User, emulato
     emulator.inject_error("sendMessage", status=429, retry_after=1)
     await user.send("/start")
     reply = await user.reply()
-    assert reply.labels == MENU
+    assert reply.labels == WELCOME
 
 
 async def test_long_text_gets_a_short_answer(user: User) -> None:

@@ -66,6 +66,7 @@ COMMANDS = [
     BotCommand("start", "Bắt đầu"),
     BotCommand("menu", "Menu chính"),
     BotCommand("help", "Cách dùng"),
+    BotCommand("xungho", "Cách em xưng hô với anh/chị"),
 ]
 ALLOWED_UPDATES = ["message", "callback_query"]
 MEDIA_KINDS = (

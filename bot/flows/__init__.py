@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows import guides, menu, progress, roster, search, team, visits
+from bot.flows import guides, menu, progress, roster, search, settings, team, visits
 from bot.flows.base import Answer, Router, Services, Turn
 
 __all__ = ["Answer", "Router", "Services", "Turn", "build_router"]
@@ -18,6 +18,7 @@ def build_router() -> Router:
         visits.router,
         progress.router,
         roster.router,
+        settings.router,
     ):
         root.include(module_router)
     return root

@@ -17,10 +17,10 @@ from bot.config import Settings
 from bot.content import Content, Strings
 from bot.heavy import HeavyPool, on_snapshot
 from bot.messages import Attachment, Button, ChannelCaps, Inbound, Outbound
-from bot.search import SearchIndex
 from bot.store import Conn, Database, audit
 from bot.store.members import Member
 from bot.store.tasks import Task
+from bot.understand import Understanding
 
 State = dict[str, Any]
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class Services:
 
     settings: Settings
     content: Content
-    search: SearchIndex
+    understanding: Understanding
     clock: Callable[[], datetime]
     signals: Signals = field(default_factory=Signals)
     heavy: HeavyPool = field(default_factory=HeavyPool)

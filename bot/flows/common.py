@@ -14,7 +14,8 @@ def resume_button(turn: Turn) -> Button | None:
     step = turn.state.get("step")
     if guide is None or not isinstance(step, int) or not 1 <= step <= guide.total:
         return None
-    label = turn.t("btn_resume", title=guide.title, step=step, total=guide.total)
+    shown = guide.steps[step - 1]
+    label = turn.t("btn_resume", title=guide.title, step=shown.position, total=shown.total)
     return button(label[:60], f"g:{guide.id}:{step}")
 
 
@@ -44,8 +45,18 @@ def main_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
 
 
 def kept_state(turn: Turn) -> dict[str, object]:
-    """The part of the state that outlives a detour to the menu: where the person is in a guide."""
-    return {k: v for k, v in turn.state.items() if k in ("guide", "step")}
+    """The part of the state that outlives a detour to the menu: where the person is in a guide, and
+    the guide a quick answer was about."""
+    return {k: v for k, v in turn.state.items() if k in ("guide", "step", "about")}
+
+
+def reading(turn: Turn) -> str | None:
+    """The guide the person's last questions were about: a follow-up ("mất bao lâu?") is about it."""
+    for key in ("about", "guide"):
+        value = turn.state.get(key)
+        if isinstance(value, str) and value in turn.content.guides:
+            return value
+    return None
 
 
 def menu_answer(turn: Turn, text: str, *, edit: bool = False, state: dict[str, Any] | None = None) -> Answer:

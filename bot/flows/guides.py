@@ -1,15 +1,17 @@
-"""Topics, guides one step per message (edited in place), and the 1–5 ★ rating at ✅ Xong.
+"""Topics, guides one step per message (edited in place), quick answers, and the 1–5 ★ rating.
 
 Button data carries the guide and the step ("g:vneid-register:3"), so a button on an old message
-still works after a restart, and a forged or outdated one is checked against the content.
+still works after a restart, and a forged or outdated one is checked against the content. A step may
+ask a question first: its choices jump to the step that fits the person ("g:vneid-register:6").
+Quick answers ("qa:pay-online:deducted-unpaid") answer one common question of a guide directly.
 """
 
 from __future__ import annotations
 
 from bot.content import Guide, step_message
+from bot.flows import search as search_flow
 from bot.flows.base import Answer, Router, Turn, button, parse_id, rows
-from bot.flows.common import menu_answer, menu_row
-from bot.flows.search import offer
+from bot.flows.common import kept_state, menu_answer, menu_row, reading
 from bot.messages import Button, Outbound
 from bot.privacy import looks_like_secret
 from bot.store import guide_views, ratings
@@ -17,18 +19,22 @@ from bot.store import guide_views, ratings
 router = Router()
 
 
-def step_buttons(turn: Turn, guide: Guide, step: int) -> tuple[tuple[Button, ...], ...]:
+def step_buttons(turn: Turn, guide: Guide, number: int) -> tuple[tuple[Button, ...], ...]:
     t = turn.t
+    step = guide.steps[number - 1]
+    lines: list[tuple[Button, ...]] = [(button(c.label, f"g:{guide.id}:{c.target}"),) for c in step.choices]
     nav = []
-    if step > 1:
-        nav.append(button(t("btn_prev"), f"g:{guide.id}:{step - 1}"))
-    if step < guide.total:
-        nav.append(button(t("btn_next"), f"g:{guide.id}:{step + 1}"))
-    return (
-        tuple(nav),
-        (button(t("btn_done"), f"gx:{guide.id}"), button(t("btn_need_help"), "help")),
-        menu_row(turn),
-    )
+    if step.prev is not None:
+        nav.append(button(t("btn_prev"), f"g:{guide.id}:{step.prev}"))
+    if step.next is not None:
+        nav.append(button(t("btn_next"), f"g:{guide.id}:{step.next}"))
+    if nav:
+        lines.append(tuple(nav))
+    finish = (button(t("btn_done"), f"gx:{guide.id}"),) if not step.choices else ()
+    lines.append((*finish, button(t("btn_need_help"), "help")))
+    quick = (button(t("btn_quick"), f"qal:{guide.id}"),) if guide.answers else ()
+    lines.append((*quick, *menu_row(turn)))
+    return tuple(lines)
 
 
 async def open_guide(turn: Turn, guide_id: str, *, step: int, source: str, edit: bool = False) -> Answer:
@@ -66,7 +72,7 @@ async def topic(turn: Turn) -> Answer:
 
 @router.button("g")
 async def step(turn: Turn) -> Answer:
-    """Go to a step: ◀ Trước / Tiếp ▶, a guide from a topic, search results, or "resume"."""
+    """Go to a step: ◀ Trước / Tiếp ▶, a choice, a guide from a topic, search results, or "resume"."""
     args = turn.args()
     guide = turn.content.guides.get(args[0]) if len(args) == 2 else None
     if guide is None:
@@ -77,6 +83,42 @@ async def step(turn: Turn) -> Answer:
         answer = await open_guide(turn, guide.id, step=1, source=source)
         return Answer([Outbound(turn.t("guide_step_gone")), *answer.messages], answer.state)
     return await open_guide(turn, guide.id, step=number, source=source, edit=True)
+
+
+def quick_answer(turn: Turn, guide_id: str, answer_id: str) -> Answer:
+    """One common question of a guide, answered at once, with the way to the whole guide."""
+    guide = turn.content.guides.get(guide_id)
+    found = guide.answer(answer_id) if guide is not None else None
+    if guide is None or found is None:
+        return menu_answer(turn, turn.t("guide_unknown"))
+    t = turn.t
+    buttons = (
+        (button(t("btn_whole_guide", title=guide.title)[:60], f"g:{guide.id}:1"),),
+        (button(t("btn_other_questions"), f"qal:{guide.id}"), *menu_row(turn)),
+    )
+    state = {**kept_state(turn), "about": guide.id}
+    return Answer([Outbound(f"❓ {found.question}\n\n{found.text}", buttons)], state)
+
+
+@router.button("qa")
+async def quick_answer_button(turn: Turn) -> Answer:
+    args = turn.args()
+    if len(args) != 2:
+        return menu_answer(turn, turn.t("stale_button"))
+    return quick_answer(turn, args[0], args[1])
+
+
+@router.button("qal")
+async def quick_answers(turn: Turn) -> Answer:
+    """The quick answers of a guide, as buttons."""
+    args = turn.args()
+    guide = turn.content.guides.get(args[0]) if len(args) == 1 else None
+    if guide is None or not guide.answers:
+        return menu_answer(turn, turn.t("guide_unknown"))
+    items = [button(f"❓ {a.question}"[:60], f"qa:{guide.id}:{a.id}") for a in guide.answers]
+    back = button(turn.t("btn_whole_guide", title=guide.title)[:60], f"g:{guide.id}:1")
+    buttons = (*rows(*items), (back,), menu_row(turn))
+    return Answer([Outbound(turn.t("quick_answers", title=guide.title), buttons)], None)
 
 
 @router.button("gx")
@@ -112,9 +154,10 @@ async def comment(turn: Turn) -> Answer:
     text = turn.inbound.text
     if looks_like_secret(text):
         return menu_answer(turn, turn.t("secret_warning"))
-    hits = turn.services.search.search(text)
-    if hits:
-        return offer(turn, hits)
+    understood = turn.services.understanding.understand(text, context=reading(turn))
+    if understood.band != "unknown" and understood.best.offerable:
+        answer = await search_flow.reply_to(turn, understood)
+        return Answer(answer.messages, answer.state if answer.state is not None else {})
     rating_id = turn.state.get("rating")
     if isinstance(rating_id, int):
         await ratings.add_comment(turn.conn, rating_id, turn.person, text.strip())  # the store caps its length

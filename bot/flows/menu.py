@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.content import valid_payload
 from bot.flows import guides
-from bot.flows.base import Answer, Router, Turn
+from bot.flows.base import Answer, Router, Turn, button
 from bot.flows.common import menu_answer
 
 router = Router()
@@ -19,7 +21,13 @@ async def start(turn: Turn) -> Answer:
         if valid_payload(payload) and payload.startswith("guide-") and guide_id in turn.content.guides:
             return await guides.open_guide(turn, guide_id, step=1, source="link")
         return menu_answer(turn, turn.t("guide_unknown"))
-    return menu_answer(turn, turn.t("welcome"))
+    answer = menu_answer(turn, turn.t("welcome"))
+    if "addr" in turn.state:
+        return answer
+    # The first answer offers the choice of how to be addressed (once; /xungho any time later).
+    [welcome] = answer.messages
+    ask = (button(turn.t("btn_address"), "xh"),)
+    return Answer([replace(welcome, buttons=(*welcome.buttons, ask))], answer.state)
 
 
 @router.command("menu")

@@ -321,7 +321,7 @@ async def invite_label(turn: Turn) -> Answer:
     label = " ".join(turn.inbound.text.split())
     if not isinstance(draft, dict):
         return menu_answer(turn, turn.t("stale_button"))
-    if turn.services.search.search(label) or "?" in label:  # a question, not a name: ask again
+    if turn.services.understanding.search(label) or "?" in label:  # a question, not a name: ask again
         return menu_answer(turn, turn.t("invite_label"), state=turn.state)
     if not label or len(label) > MAX_LABEL or not any(ch.isalpha() for ch in label) or has_id_number(label):
         return menu_answer(turn, turn.t("visit_bad_name", limit=MAX_LABEL), state=turn.state)

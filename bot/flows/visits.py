@@ -20,10 +20,10 @@ from bot.coverage import ALL_SKILLS, SKILL_LABELS, describe
 from bot.flows.base import Answer, Handler, Router, Turn, button, requires
 from bot.flows.common import menu_answer, reply, tick
 from bot.privacy import has_id_number
-from bot.search import fold
 from bot.services.coverage import progress_line, refresh_household, week_start
 from bot.store import households, villages, visits
 from bot.store.households import Household
+from bot.text import fold
 
 router = Router()
 CORRECTION_WINDOW = timedelta(hours=24)

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from bot.coverage import describe
 from bot.privacy import has_id_number
 from bot.roster import ExportRow, ParsedRoster, export_xlsx, parse_roster
-from bot.search import fold
 from bot.store import Conn, audit, households, villages
 from bot.store.households import NewHousehold
+from bot.text import fold
 
 
 @dataclass

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.search import fold
 from bot.store.database import Conn
 from bot.store.database import opt_str as _opt
+from bot.text import fold
 
 PRIORITY_ORDER = ("elderly", "disabled", "poor", "ethnic")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.search import fold
 from bot.store.database import Conn
+from bot.text import fold
 
 
 @dataclass(frozen=True, slots=True)
