@@ -209,7 +209,9 @@ class Engine:
             state = await sessions.load(conn, inbound.channel, inbound.chat_id)
             turn = Turn(inbound, state, conn, self._services, now, caps)
             answer = menu_answer(turn, turn.t("error"))
-            return await self._write(conn, turn, item_id, answer.messages, dict(answer.state or {}))
+            new_state = dict(answer.state or {})
+            new_state.update({key: state[key] for key in STICKY if key in state})
+            return await self._write(conn, turn, item_id, answer.messages, new_state)
 
 
 def _addressed(messages: Sequence[Outbound], form: object) -> list[Outbound]:

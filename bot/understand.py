@@ -25,6 +25,7 @@ Three bands of confidence decide what the bot does (thresholds tuned on tests/da
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import dataclass
@@ -45,7 +46,12 @@ TEMPERATURE = 4.0  # scales the topic classifier's margins before the softmax (t
 ANSWER = 0.7  # the best intent's confidence at which the bot answers it directly
 OFFER = 0.15  # below this nothing is offered: "chưa hiểu"
 OFFER_FLOOR = 0.08  # an intent offered as a button needs at least this
+ASPECT_FLOOR = -0.5  # a quick answer whose classifier margin is below this is not given (tuned on the dev set)
 SCAM_ALERT = 0.2  # a message this likely to report a scam gets the warning too, whatever else it asks
+NONE_SURE = 0.5  # off-topic at least this likely: a "how long?" in it is not about the guide being read
+SCAM_SURE = 0.35  # a scam report that is the likeliest intent gets the warning from this confidence on
+SMALLTALK = 0.6  # greetings, thanks, insults… are answered only from this confidence on
+MARGIN = 0.2  # ahead of the runner-up by this much, the guide being read is answered without offering
 NONE = "none"
 GENERAL = "*"  # the aspect "the whole guide" (no quick answer id can be "*")
 
@@ -113,6 +119,22 @@ def training_data(content: Content) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def _guide_names(content: Content) -> dict[str, set[str]]:
+    """What names each guide: its keywords, and the word pairs of its keywords no other guide's share
+    ("kết hôn" from "trích lục kết hôn"). Padded with spaces for whole-word matching."""
+    names = {g.id: {f" {normalise(k)} " for k in g.keywords} - {"  "} for g in content.guides.values()}
+    pairs: dict[str, set[str]] = {}
+    for guide in content.guides.values():
+        for keyword in guide.keywords:
+            words = normalise(keyword).split()
+            for first, second in itertools.pairwise(words):
+                pairs.setdefault(f" {first} {second} ", set()).add(guide.id)
+    for pair, owners in pairs.items():
+        if len(owners) == 1:
+            names[next(iter(owners))].add(pair)
+    return names
+
+
 class Understanding:
     """Built once per commune's content; classifying one message takes about a millisecond."""
 
@@ -139,7 +161,7 @@ class Understanding:
         self._kinds.update({s.id: "smalltalk" for s in content.smalltalk})
         # What names a guide ("khai sinh", "tạm trú"): a follow-up question naming another guide is not
         # about the guide the person is reading.
-        self._names = {g.id: {f" {normalise(k)} " for k in g.keywords} - {"  "} for g in content.guides.values()}
+        self._names = _guide_names(content)
         self.training_seconds = time.perf_counter() - started
         self.examples = len(texts)
         log.info(
@@ -179,14 +201,22 @@ class Understanding:
         return tuple(hits), aspect_scores
 
     def _aspect_of(self, guide_id: str, aspect_scores: np.ndarray, *, claimed: bool = False) -> str:
-        """Which of a guide's quick answers the message asks for, or GENERAL for the whole guide;
-        `claimed`: only a quick answer whose classifier claims the message (positive margin)."""
+        """Which of a guide's quick answers the message asks for, or GENERAL for the whole guide.
+
+        A message that clearly asks about an aspect the guide has no quick answer for, or that every one
+        of its answers clearly rejects, gets the whole guide: "khai tử có mất phí không" opens the
+        death-registration guide, not its "documents" answer. `claimed` (follow-ups): only an answer
+        that claims the message."""
+        floor = 0.0 if claimed else ASPECT_FLOOR
         answers = self._answers_of.get(guide_id)
         if not answers:
             return GENERAL
+        asked = int(np.argmax(aspect_scores))
+        if aspect_scores[asked] > 0 and self._aspect_names[asked] not in answers:
+            return GENERAL  # it asks about something (fees, where…) this guide has no quick answer for
         allowed = [j for j, name in enumerate(self._aspect_names) if name == GENERAL or name in answers]
         best = max(allowed, key=lambda j: aspect_scores[j])
-        return self._aspect_names[best] if aspect_scores[best] > 0 or not claimed else GENERAL
+        return self._aspect_names[best] if aspect_scores[best] > floor else GENERAL
 
     def understand(self, text: str, *, context: str | None = None) -> Understood:
         """The band and the ranking. `context` is the guide the person is reading: a follow-up such as
@@ -197,13 +227,20 @@ class Understanding:
         followup = self._followup(normalised, ranked, aspect_scores, context)
         if followup is not None:
             return Understood("answer", (followup, *(h for h in ranked if h.id != followup.id)))
-        if best.id == NONE or best.score < OFFER:
-            return Understood("unknown", ranked)
+        if best.id == NONE or best.score < OFFER or not any(c.isalpha() for c in normalised):
+            return Understood("unknown", ranked)  # "1", "2": a number is not a question
         in_context = context is not None and best.id.partition("#")[0] == context
-        if best.score >= ANSWER or best.kind == "smalltalk" or in_context:
-            # Small talk is answered even when half-recognised: a one-line greeting or scam warning
-            # costs nothing if it was not meant, and a scam report must never get "chưa hiểu". The guide
-            # the person is reading, when it is the likeliest, needs no confirming either.
+        if best.kind == "smalltalk":
+            # A scam report must never get "chưa hiểu": its warning is given even when half-recognised.
+            # Other small talk only when clear ("tiếp" is not goodbye, a name is not an insult).
+            sure = best.score >= (SCAM_SURE if best.id == "scam" else SMALLTALK)
+            if sure:
+                return Understood("answer", ranked)
+            return Understood(
+                "offer" if any(h.score >= OFFER for h in ranked[1:] if h.offerable) else "unknown", ranked
+            )
+        if best.score >= ANSWER or (in_context and best.score - ranked[1].score >= MARGIN):
+            # The guide the person is reading, when clearly the likeliest, needs no confirming.
             return Understood("answer", ranked)
         return Understood("offer", ranked)
 
@@ -220,7 +257,8 @@ class Understanding:
             return None
         best = ranked[0]
         guessed = best.kind == "answer" and best.id.partition("#")[2] == aspect
-        unsure = best.score < ANSWER or best.id == NONE
+        # "làm hộ chiếu mất bao lâu": clearly a service no guide covers, not a follow-up
+        unsure = best.score < (NONE_SURE if best.id == NONE else ANSWER)
         if best.id.partition("#")[0] == context or not (guessed or unsure) or best.kind == "smalltalk":
             return None
         padded = f" {normalised} "

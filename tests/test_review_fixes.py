@@ -93,7 +93,7 @@ async def test_an_invite_name_that_is_a_question_is_asked_again(team: Team, core
     await team.officer.press_data("ir")
     await team.officer.press("🏛 Cán bộ xã")
     await team.officer.send("làm sao đăng ký vneid?")
-    assert "Gõ họ tên người được mời" in team.officer.text
+    assert "câu hỏi, chưa phải tên" in team.officer.text
     assert await count(core, "SELECT count(*) FROM invites WHERE label LIKE '%vneid%'") == 0
 
 

@@ -478,3 +478,26 @@ async def test_buttons_on_an_older_copy_of_a_visit_screen_never_act_on_another_d
     await skip_to_summary(v)
     await v.press("✅ Xác nhận")
     assert await count(core, "SELECT count(*) FROM visits") == 2
+
+
+@pytest.mark.parametrize(
+    "name", ["Trần Thị Bình", "Hoàng Văn Em", "Hà Thị Mai", "Lê Văn Sinh", "Trịnh Hữu Phí", "Ngô Thị Chứng"]
+)
+async def test_an_invitee_name_that_looks_like_a_guide_word_is_still_a_name(team: Team, name: str) -> None:
+    officer = team.officer
+    await officer.press_data("ir")
+    await officer.press("🙋 Thành viên")
+    await officer.press("☐ Thôn 1")
+    await officer.press("Tiếp ▶")
+    await officer.send(name)
+    assert any(len(word) == 9 and word[4] == "-" for word in officer.text.split()), officer.text
+
+
+async def test_a_question_typed_as_an_invitee_name_is_refused_with_the_reason(team: Team) -> None:
+    officer = team.officer
+    await officer.press_data("ir")
+    await officer.press("🙋 Thành viên")
+    await officer.press("☐ Thôn 1")
+    await officer.press("Tiếp ▶")
+    await officer.send("làm sao để đăng ký vneid cho mẹ tôi?")
+    assert "câu hỏi" in officer.text and "Trần Thị Bình" in officer.text

@@ -287,3 +287,98 @@ def test_the_development_set_scores_as_the_readme_says(understanding: Understand
     result = evaluate(understanding, labelled)
     assert result.total >= 400
     assert result.accuracy >= 0.93 and result.off_topic_answered == 0
+
+
+# ---- review fixes: what must not be answered directly ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the guide has no quick answer for this: the whole guide, not another of its answers
+        ("khai tử có mất phí không", "death-registration"),
+        ("làm cccd có mất phí không", "id-card"),
+        ("khai sinh làm ở đâu", "birth-registration"),
+    ],
+)
+def test_a_question_a_guide_has_no_quick_answer_for_opens_the_guide(
+    understanding: Understanding, text: str, intent: str
+) -> None:
+    assert understanding.understand(text).best.id == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("làm hộ chiếu ở chỗ nào vậy", "death-registration"),
+        ("đăng ký kết hôn mất phí không", "birth-registration"),
+    ],
+)
+def test_a_new_subject_is_not_forced_into_the_guide_being_read(
+    understanding: Understanding, text: str, reading: str
+) -> None:
+    assert not understanding.understand(text, context=reading).best.id.startswith(reading)
+
+
+@pytest.mark.parametrize("text", ["1", "2", "  3 ", "em không hiểu", "Nguyễn Văn An"])
+def test_numbers_and_unclear_words_get_no_guide_and_no_small_talk(understanding: Understanding, text: str) -> None:
+    understood = understanding.understand(text)
+    assert understood.band != "answer"
+
+
+async def test_back_goes_the_way_the_person_came_in_every_branching_guide(core: Core) -> None:
+    """Choose each answer of a first question, walk on to the end, then ◀ Trước all the way back: the
+    same steps in reverse, never a step of another branch."""
+    chat = itertools.count(500)
+    for guide in core.services.content.guides.values():
+        for number, step in enumerate(guide.steps, 1):
+            for choice in step.choices:
+                who = str(next(chat))
+                [shown] = await core.engine.handle(
+                    event("command", chat=who, command="start", payload=f"guide-{guide.id}")
+                )
+                walked = [1]
+                if number != 1:
+                    [shown] = await core.engine.handle(
+                        event("button", chat=who, data=f"g:{guide.id}:{number}", message_id="1")
+                    )
+                    walked.append(number)
+                [shown] = await core.engine.handle(
+                    event("button", chat=who, data=data_of(shown, choice.label), message_id="1")
+                )
+                walked.append(choice.target)
+                while "Tiếp ▶" in labels(shown):
+                    target = int(data_of(shown, "Tiếp ▶").rsplit(":", 1)[1])
+                    [shown] = await core.engine.handle(
+                        event("button", chat=who, data=data_of(shown, "Tiếp ▶"), message_id="1")
+                    )
+                    walked.append(target)
+                for expected in reversed(walked[:-1]):
+                    back = int(data_of(shown, "◀ Trước").rsplit(":", 1)[1])
+                    assert back == expected, (guide.id, walked)
+                    [shown] = await core.engine.handle(
+                        event("button", chat=who, data=data_of(shown, "◀ Trước"), message_id="1")
+                    )
+
+
+async def test_a_scam_report_typed_as_a_rating_comment_gets_the_warning(core: Core) -> None:
+    h = core.engine.handle
+    await h(event("command", chat="81", command="start", payload="guide-pay-online"))
+    await h(event("button", chat="81", data="gx:pay-online", message_id="1"))
+    await h(event("button", chat="81", data="r:pay-online:4", message_id="1"))
+    [reply] = await h(event("text", chat="81", text="có người gọi xưng công an bảo chuyển tiền vào tài khoản cá nhân"))
+    assert "lừa đảo" in reply.text and "góp ý" not in reply.text
+
+
+async def test_the_form_of_address_survives_a_failing_turn(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    h = core.engine.handle
+    await h(event("button", chat="82", data="xhs:bac", message_id="1"))
+
+    async def broken(turn: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(core.router.commands, "help", broken)
+    [apology] = await h(event("command", chat="82", command="help"))
+    assert "Bác" in apology.text or "bác" in apology.text
+    [menu] = await h(event("command", chat="82", command="start"))
+    assert "bác" in menu.text.lower() and "🙇 Em nên gọi anh/chị là…" not in labels(menu)

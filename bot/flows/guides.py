@@ -19,13 +19,20 @@ from bot.store import guide_views, ratings
 router = Router()
 
 
-def step_buttons(turn: Turn, guide: Guide, number: int) -> tuple[tuple[Button, ...], ...]:
+MAX_TRAIL = 30
+
+
+def step_buttons(
+    turn: Turn, guide: Guide, number: int, trail: list[int] | None = None
+) -> tuple[tuple[Button, ...], ...]:
+    """The step's choices, ◀ Trước (to the step the person came from) / Tiếp ▶, ✅ Xong, help, menu."""
     t = turn.t
     step = guide.steps[number - 1]
     lines: list[tuple[Button, ...]] = [(button(c.label, f"g:{guide.id}:{c.target}"),) for c in step.choices]
     nav = []
-    if step.prev is not None:
-        nav.append(button(t("btn_prev"), f"g:{guide.id}:{step.prev}"))
+    back = trail[-2] if trail and len(trail) >= 2 else step.prev
+    if back is not None:
+        nav.append(button(t("btn_prev"), f"g:{guide.id}:{back}"))
     if step.next is not None:
         nav.append(button(t("btn_next"), f"g:{guide.id}:{step.next}"))
     if nav:
@@ -44,8 +51,23 @@ async def open_guide(turn: Turn, guide_id: str, *, step: int, source: str, edit:
         await guide_views.record(
             turn.conn, guide_id=guide.id, channel=turn.inbound.channel, source=source, now=turn.now
         )
-    reply = Outbound(step_message(guide, step), step_buttons(turn, guide, step), edit=edit)
-    return Answer([reply], {"guide": guide.id, "step": step})
+    trail = _trail(turn, guide.id, step, source)
+    reply = Outbound(step_message(guide, step), step_buttons(turn, guide, step, trail), edit=edit)
+    return Answer([reply], {"guide": guide.id, "step": step, "trail": trail})
+
+
+def _trail(turn: Turn, guide_id: str, step: int, source: str) -> list[int]:
+    """The steps the person walked through in this guide: ◀ Trước goes back the way they came, not
+    into another branch where two ways meet (paid / not paid → "keep the receipt")."""
+    raw = turn.state.get("trail") if turn.state.get("guide") == guide_id else None
+    trail = [s for s in raw if isinstance(s, int)] if isinstance(raw, list) else []
+    if len(trail) >= 2 and trail[-2] == step:  # ◀ Trước
+        return trail[:-1]
+    if trail and trail[-1] == step:  # the same step again (resume, a double tap)
+        return trail
+    if source == "nav" and trail:
+        return [*trail, step][-MAX_TRAIL:]
+    return [step]
 
 
 @router.button("tp")
@@ -155,7 +177,7 @@ async def comment(turn: Turn) -> Answer:
     if looks_like_secret(text):
         return menu_answer(turn, turn.t("secret_warning"))
     understood = turn.services.understanding.understand(text, context=reading(turn))
-    if understood.band != "unknown" and understood.best.offerable:
+    if understood.band != "unknown" and (understood.best.offerable or understood.best.id == "scam"):
         answer = await search_flow.reply_to(turn, understood)
         return Answer(answer.messages, answer.state if answer.state is not None else {})
     rating_id = turn.state.get("rating")

@@ -14,6 +14,7 @@ from bot.store import audit, invites, members, villages
 
 router = Router()
 MAX_LABEL = 60
+MAX_NAME_WORDS = 6  # "Nguyễn Thị Minh Khai" has four; a sentence has more
 TEAM_PAGE = 20
 MAX_VILLAGE_BUTTONS = 90  # Telegram allows 100 buttons a message; a merged commune rarely has more villages
 
@@ -321,8 +322,8 @@ async def invite_label(turn: Turn) -> Answer:
     label = " ".join(turn.inbound.text.split())
     if not isinstance(draft, dict):
         return menu_answer(turn, turn.t("stale_button"))
-    if turn.services.understanding.search(label) or "?" in label:  # a question, not a name: ask again
-        return menu_answer(turn, turn.t("invite_label"), state=turn.state)
+    if "?" in label or len(label.split()) > MAX_NAME_WORDS:  # a question, not a name: say so, ask again
+        return menu_answer(turn, turn.t("invite_label_not_a_name", limit=MAX_LABEL), state=turn.state)
     if not label or len(label) > MAX_LABEL or not any(ch.isalpha() for ch in label) or has_id_number(label):
         return menu_answer(turn, turn.t("visit_bad_name", limit=MAX_LABEL), state=turn.state)
     valid = {v.id for v in await villages.for_commune(turn.conn, turn.commune)}
