@@ -21,6 +21,7 @@ _MANAGERS = frozenset({Role.OFFICER, Role.ADMIN})
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "visit.log": _TEAM,
+    "help.take": _TEAM,
     "household.add": _TEAM,
     "progress.view": _TEAM | _MANAGERS,
     "todo.view": _TEAM,

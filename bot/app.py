@@ -47,7 +47,9 @@ async def sync_villages(db: Database, commune: Commune) -> None:
 async def build_core(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Core:
     """Load content (a faulty guide is skipped, not fatal), open and migrate the database."""
     content = load_content(settings.content_dir, settings.commune)
-    services = Services(settings=settings, content=content, understanding=Understanding(content), clock=clock)
+    services = Services(
+        settings=settings, content=content, understanding=Understanding.for_content(content), clock=clock
+    )
     db = await Database.open(settings.database_url)
     await sync_villages(db, content.commune)
     router = build_router()

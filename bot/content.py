@@ -62,6 +62,17 @@ RUNTIME_VARIABLES = frozenset(
         "query",
         "household",
         "form",
+        "village",
+        "phone",
+        "at_home",
+        "need",
+        "time",
+        "id",
+        "who",
+        "whom",
+        "text",
+        "what",
+        "label",
     }
 )
 # libyaml's parser when PyYAML was built with it: the content (3,000 examples) loads 10× faster.

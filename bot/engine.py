@@ -34,7 +34,7 @@ from bot.store.outbox import NOTIFY, REPLY, NewMessage, OutboxItem
 
 log = logging.getLogger(__name__)
 SMALL_FILE = 256 * 1024  # bytes: parsing this takes well under a second
-STICKY = ("addr",)
+STICKY = ("addr", "village")  # how to address the person; their village (help requests, 🔔)
 APOLOGY = "Xin lỗi, hệ thống đang bận. Anh/chị thử lại sau ít phút, hoặc gõ /menu."
 
 
@@ -115,7 +115,7 @@ class Engine:
                     # Pressing anything else ends a wait for typed input (a search, a name, a code),
                     # so a later question is answered as a question, not swallowed by that wait.
                     new_state.pop("await", None)
-                for key in STICKY:  # a person's preferences outlive every conversation
+                for key in () if answer.forget else STICKY:  # preferences outlive every conversation
                     if key in state and key not in new_state:
                         new_state[key] = state[key]
                 return await self._write(conn, turn, item_id, answer.messages, new_state)
@@ -142,6 +142,11 @@ class Engine:
             return await handler(turn)
         if inbound.kind == "file":
             return await router.file_handler(turn) if router.file_handler else await unsupported(turn)
+        if inbound.kind == "contact":  # a shared phone number: only the help request asks for one
+            phone_step = router.awaiting.get("help_phone")
+            if turn.state.get("await") == "help_phone" and phone_step is not None:
+                return await phone_step(turn)
+            return menu_answer(turn, turn.t("help_contact_unasked"))
         if inbound.kind == "text":
             awaited = turn.state.get("await")
             text_handler = router.awaiting.get(awaited) if isinstance(awaited, str) else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-InboundKind = Literal["text", "command", "button", "file", "unsupported"]
+InboundKind = Literal["text", "command", "button", "file", "contact", "unsupported"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,7 @@ class Inbound:
 
     `callback_id` is the channel's handle for acknowledging a pressed button; `file_ref` names a file
     the channel can fetch (its content arrives in `file` once fetched, for those allowed to send one).
+    A shared contact ("contact") carries its phone number in `text`.
     """
 
     channel: str
@@ -73,7 +74,9 @@ class Outbound:
 
     `to` is None for a reply to the speaker. `key` makes a notification idempotent across re-runs
     (e.g. "help:12:offer:7"); replies are keyed by their turn. `undeliverable` is what to send, and to
-    whom, if this message cannot be delivered because the recipient blocked the bot.
+    whom, if this message cannot be delivered because the recipient blocked the bot. `ask_contact` is the
+    label of a "share my phone number" keyboard button (channels that have one); such a message carries no
+    other buttons. `close_keyboard` takes that keyboard away again.
     """
 
     text: str
@@ -84,6 +87,8 @@ class Outbound:
     to: Recipient | None = None
     key: str = ""
     undeliverable: Outbound | None = None
+    ask_contact: str = ""
+    close_keyboard: bool = False
 
     def button_list(self) -> list[Button]:
         """Buttons in reading order (rows left to right, top to bottom)."""
@@ -99,7 +104,10 @@ class ChannelCaps:
     max_text: int = 4096
     documents: bool = True
     max_caption: int = 1024
+    share_contact: bool = False  # a keyboard button that sends the person's own phone number
 
 
-TELEGRAM_CAPS = ChannelCaps(inline_buttons=True, edits=True, max_text=4096, documents=True, max_caption=1024)
+TELEGRAM_CAPS = ChannelCaps(
+    inline_buttons=True, edits=True, max_text=4096, documents=True, max_caption=1024, share_contact=True
+)
 TEXT_ONLY_CAPS = ChannelCaps(inline_buttons=False, edits=False, max_text=2000, documents=False, max_caption=2000)

@@ -23,6 +23,8 @@ def fit(messages: Sequence[Outbound], caps: ChannelCaps, hint: str) -> tuple[lis
     out: list[Outbound] = []
     menu: list[str] = []
     for message in messages:
+        if message.ask_contact and not caps.share_contact:
+            continue  # "or share your number with the button below": there is no such button here
         if caps.inline_buttons:
             out.extend(_split(message, caps))
             continue

@@ -29,7 +29,7 @@ import itertools
 import logging
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from scipy.sparse import hstack
@@ -137,6 +137,21 @@ def _guide_names(content: Content) -> dict[str, set[str]]:
 
 class Understanding:
     """Built once per commune's content; classifying one message takes about a millisecond."""
+
+    _trained: ClassVar[dict[int, Understanding]] = {}
+
+    @classmethod
+    def for_content(cls, content: Content) -> Understanding:
+        """The model for this content, trained once per process (the CLI, tests and several communes'
+        identical content reuse it)."""
+        texts, labels = training_data(content)
+        key = hash((tuple(texts), tuple(labels)))
+        found = cls._trained.get(key)
+        if found is None:
+            if len(cls._trained) >= 8:
+                cls._trained.clear()
+            found = cls._trained[key] = cls(content)
+        return found
 
     def __init__(self, content: Content) -> None:
         started = time.perf_counter()

@@ -23,5 +23,9 @@ def build_scheduler(db: Database, timezone: str, clock: Callable[[], datetime]) 
     async def prune() -> None:
         await jobs.prune_message_log(db, clock())
 
+    async def phones() -> None:
+        await jobs.delete_old_phone_numbers(db, clock())
+
     scheduler.add_job(prune, CronTrigger(hour=3, minute=17, timezone=tz), id="prune-message-log")
+    scheduler.add_job(phones, CronTrigger(hour=3, minute=27, timezone=tz), id="delete-old-phone-numbers")
     return scheduler

@@ -31,7 +31,7 @@ async def test_start_welcomes_with_commune_and_main_menu(core: Core) -> None:
     [reply] = await core.engine.handle(event("command", command="start"))
     assert "Xã Nguyễn Lương Bằng" in reply.text and "OTP" in reply.text
     assert labels(reply) == [
-        *["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã"],
+        *["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã", "🔔 Thông báo của xã"],
         "🙇 Em nên gọi anh/chị là…",  # until the person has chosen
     ]
 

@@ -26,7 +26,10 @@ from bot.web import WebServer
 from tests.conftest import FAST, Clock, start_service
 
 # The answer to /start: the main menu, and how the person wants to be addressed.
-WELCOME = ["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã", "🙇 Em nên gọi anh/chị là…"]
+WELCOME = [
+    *["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã", "🔔 Thông báo của xã"],
+    "🙇 Em nên gọi anh/chị là…",
+]
 
 
 async def rows(core: Core, sql: str, *params: object) -> list[tuple[Any, ...]]:

@@ -11,7 +11,7 @@ from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.pilot import User
 from tests.conftest import Clock, start_service
 
-MENU = ["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã"]
+MENU = ["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã", "🔔 Thông báo của xã"]
 WELCOME = [*MENU, "🙇 Em nên gọi anh/chị là…"]  # until the person has said how to be addressed
 
 
@@ -25,7 +25,7 @@ async def test_start_shows_welcome_menu_and_commands_are_registered(user: User, 
     reply = await user.reply()
     assert "Xã Nguyễn Lương Bằng" in reply.text
     assert reply.labels == WELCOME
-    assert [c["command"] for c in emulator.commands] == ["start", "menu", "help", "xungho"]
+    assert [c["command"] for c in emulator.commands] == ["start", "menu", "help", "xungho", "requests", "mydata"]
     await user.send("/menu")
     assert (await user.reply()).labels == MENU
     await user.send("/help")
@@ -116,7 +116,7 @@ async def test_help_and_contact_show_the_office(user: User) -> None:
     contact = await user.reply()
     assert "Địa chỉ" in contact.text and "Giờ làm việc" in contact.text and "0225" in contact.text
     await user.press("🙋 Nhờ hỗ trợ")
-    assert "0225" in (await user.reply()).text
+    assert "bước 1/4" in (await user.reply()).text  # the help request starts with the village
 
 
 async def test_forged_and_stale_buttons(user: User, emulator: BotApiEmulator) -> None:

@@ -25,7 +25,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -67,6 +76,8 @@ COMMANDS = [
     BotCommand("menu", "Menu chính"),
     BotCommand("help", "Cách dùng"),
     BotCommand("xungho", "Cách em xưng hô với anh/chị"),
+    BotCommand("requests", "Yêu cầu hỗ trợ của tôi"),
+    BotCommand("mydata", "Dữ liệu em lưu về tôi"),
 ]
 ALLOWED_UPDATES = ["message", "callback_query"]
 MEDIA_KINDS = (
@@ -146,6 +157,10 @@ def parse_update(raw: dict[str, Any]) -> Inbound | None:
     if chat is None or not isinstance(message, dict):
         return None
     text = message.get("text")
+    contact = message.get("contact")
+    if isinstance(contact, dict):  # shared with the "send my number" button (or any contact card)
+        number = contact.get("phone_number")
+        return Inbound(CHANNEL, chat, uid, "contact", text=str(number)[:30] if isinstance(number, str) else "")
     if not isinstance(text, str):
         kind = next((k for k in MEDIA_KINDS if message.get(k)), "other")
         document = message.get("document")
@@ -172,7 +187,17 @@ def parse_update(raw: dict[str, Any]) -> Inbound | None:
     return Inbound(CHANNEL, chat, uid, "text", text=text)
 
 
-def markup(message: Outbound) -> InlineKeyboardMarkup | None:
+def markup(message: Outbound) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    """Inline buttons; or the "share my number" keyboard, or its removal (a message has one or the other)."""
+    if message.ask_contact:
+        button = KeyboardButton(message.ask_contact, request_contact=True)
+        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    if message.close_keyboard and not message.buttons:
+        return ReplyKeyboardRemove()
+    return inline_markup(message)
+
+
+def inline_markup(message: Outbound) -> InlineKeyboardMarkup | None:
     if not message.buttons:
         return None
     return InlineKeyboardMarkup(
@@ -408,9 +433,11 @@ class TelegramChannel:
             log.debug("telegram: answerCallbackQuery failed (%s)", exc.__class__.__name__)
 
     async def _edit(self, chat_id: int, message_id: int, message: Outbound) -> SendResult:
+        if message.ask_contact or message.close_keyboard:  # keyboards come only with a new message
+            return await self._send_new(chat_id, message)
         try:
             await self.bot.edit_message_text(
-                message.text, chat_id=chat_id, message_id=message_id, reply_markup=markup(message)
+                message.text, chat_id=chat_id, message_id=message_id, reply_markup=inline_markup(message)
             )
             return Sent(str(message_id))
         except BadRequest as exc:

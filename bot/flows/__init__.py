@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows import guides, menu, progress, roster, search, settings, team, visits
+from bot.flows import guides, help, menu, mydata, progress, roster, search, settings, team, visits
 from bot.flows.base import Answer, Router, Services, Turn
 
 __all__ = ["Answer", "Router", "Services", "Turn", "build_router"]
@@ -19,6 +19,8 @@ def build_router() -> Router:
         progress.router,
         roster.router,
         settings.router,
+        help.router,
+        mydata.router,
     ):
         root.include(module_router)
     return root

@@ -122,10 +122,12 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What to say, and the session state to keep (None keeps the current state unchanged)."""
+    """What to say, and the session state to keep (None keeps the current state unchanged);
+    `forget` drops even the preferences that otherwise outlive every conversation (/deleteme)."""
 
     messages: Sequence[Outbound]
     state: State | None = None
+    forget: bool = False
 
 
 Handler = Callable[[Turn], Awaitable[Answer]]

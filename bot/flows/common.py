@@ -40,6 +40,7 @@ def main_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
         button(t("btn_ask"), "ask"),
         button(t("btn_help"), "help"),
         button(t("btn_contact"), "contact"),
+        button(t("btn_announcements"), "an"),
     ]
     return (*rows(*work), *rows(*items))
 

@@ -177,7 +177,7 @@ async def comment(turn: Turn) -> Answer:
     if looks_like_secret(text):
         return menu_answer(turn, turn.t("secret_warning"))
     understood = turn.services.understanding.understand(text, context=reading(turn))
-    if understood.band != "unknown" and (understood.best.offerable or understood.best.id == "scam"):
+    if understood.band == "answer" and (understood.best.offerable or understood.best.id == "scam"):
         answer = await search_flow.reply_to(turn, understood)
         return Answer(answer.messages, answer.state if answer.state is not None else {})
     rating_id = turn.state.get("rating")

@@ -55,12 +55,6 @@ async def contact(turn: Turn) -> Answer:
     return menu_answer(turn, turn.t("contact"))
 
 
-@router.button("help")
-async def help_request(turn: Turn) -> Answer:
-    """Where to get help in person (the at-home help-request flow builds on this)."""
-    return menu_answer(turn, turn.t("help_request"))
-
-
 async def unknown_command(turn: Turn) -> Answer:
     return menu_answer(turn, turn.t("unknown_command"))
 

@@ -9,6 +9,7 @@ topics and 🙋 Nhờ hỗ trợ — never a wrong guide.
 from __future__ import annotations
 
 from bot.flows import guides as guide_flow
+from bot.flows import help as help_flow
 from bot.flows.base import Answer, Router, Turn, button, rows
 from bot.flows.common import menu_answer, menu_row, reading
 from bot.messages import Button, Outbound
@@ -53,7 +54,7 @@ async def respond(turn: Turn, intent: str) -> Answer:
     if intent in turn.content.guides:
         return await guide_flow.open_guide(turn, intent, step=1, source="search")
     if intent == "help-request":
-        return menu_answer(turn, turn.t("help_request"))
+        return await help_flow.start(turn)
     if intent == "contact":
         return menu_answer(turn, turn.t("contact"))
     return smalltalk(turn, intent)

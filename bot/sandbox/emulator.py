@@ -729,6 +729,12 @@ class BotApiEmulator:
             extra["entities"] = [{"type": "bot_command", "offset": 0, "length": _u16(command.group(0))}]
         return self._user_message(chat, extra, text)
 
+    def send_contact(self, chat_id: int, phone_number: str, *, first_name: str = "Người dân") -> dict[str, Any]:
+        """The user presses a "share my phone number" keyboard button."""
+        chat = self._ensure_chat(chat_id, first_name)
+        contact = {"phone_number": phone_number, "first_name": chat.first_name, "user_id": chat_id}
+        return self._user_message(chat, {"contact": contact}, f"📱 {phone_number}")
+
     def send_media(self, chat_id: int, kind: MediaKind) -> dict[str, Any]:
         """The user sends a non-text message (what elderly users often do instead of typing)."""
         if kind not in _MEDIA_KINDS:

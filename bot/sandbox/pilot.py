@@ -60,6 +60,11 @@ class User:
         self._begin()
         self.emulator.send_text(self.chat_id, text, first_name=self.first_name)
 
+    async def share_contact(self, phone_number: str) -> None:
+        """Press the "share my phone number" keyboard button."""
+        self._begin()
+        self.emulator.send_contact(self.chat_id, phone_number, first_name=self.first_name)
+
     async def send_media(self, kind: str) -> None:
         if kind not in _MEDIA_KINDS:
             raise ValueError(f"unknown media kind {kind!r}; expected one of {sorted(_MEDIA_KINDS)}")

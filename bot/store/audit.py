@@ -31,3 +31,8 @@ async def entries(conn: Conn, commune: str) -> list[tuple[str, str, str, str, di
         "SELECT at, actor, action, object, detail FROM audit_log WHERE commune = ? ORDER BY id", (commune,)
     )
     return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), json.loads(str(r[4]))) for r in rows]
+
+
+async def forget_actor(conn: Conn, actor: str) -> None:
+    """A citizen asked to be forgotten: their entries stay (the counts), without who they were."""
+    await conn.execute("UPDATE audit_log SET actor = 'forgotten' WHERE actor = ?", (actor,))

@@ -230,6 +230,44 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         DROP TABLE processed_updates;
         """,
     ),
+    (
+        4,
+        "help requests, announcement subscriptions",
+        """
+        CREATE TABLE help_requests (
+            id INTEGER PRIMARY KEY,
+            commune TEXT NOT NULL,
+            village_id INTEGER NOT NULL REFERENCES villages (id),
+            channel TEXT,  -- the citizen, NULL once they asked to be forgotten (the request stays counted)
+            chat_id TEXT,
+            topic TEXT NOT NULL CHECK (length(topic) <= 60),
+            detail TEXT CHECK (detail IS NULL OR length(detail) <= 200),
+            time_pref TEXT NOT NULL CHECK (time_pref IN ('morning', 'afternoon', 'evening', 'any')),
+            phone TEXT CHECK (phone IS NULL OR length(phone) <= 12),
+            at_home INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'taken', 'done', 'cancelled')),
+            routed_to TEXT NOT NULL CHECK (routed_to IN ('village', 'officers')),
+            volunteer_id INTEGER REFERENCES members (id),
+            created_at TEXT NOT NULL,
+            taken_at TEXT,
+            closed_at TEXT,
+            escalated_at TEXT
+        );
+        CREATE INDEX help_requests_commune ON help_requests (commune, status);
+        CREATE INDEX help_requests_person ON help_requests (channel, chat_id);
+        CREATE INDEX help_requests_phone ON help_requests (closed_at) WHERE phone IS NOT NULL;
+
+        CREATE TABLE subscriptions (
+            channel TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            commune TEXT NOT NULL,
+            village_id INTEGER REFERENCES villages (id),  -- NULL: the whole commune
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (channel, chat_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX subscriptions_commune ON subscriptions (commune, village_id);
+        """,
+    ),
 ]
 
 

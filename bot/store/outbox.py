@@ -70,6 +70,10 @@ def encode(message: Outbound) -> dict[str, Any]:
         data["edit"] = True
     if message.toast:
         data["toast"] = message.toast
+    if message.ask_contact:
+        data["ask_contact"] = message.ask_contact
+    if message.close_keyboard:
+        data["close_keyboard"] = True
     if message.attachment is not None:
         data["file"] = {"name": message.attachment.name, "image": message.attachment.is_image}
     if message.undeliverable is not None and message.undeliverable.to is not None:
@@ -101,6 +105,8 @@ def decode(data: dict[str, Any], to: Recipient, file_data: bytes | None = None) 
         toast=data.get("toast"),
         to=to,
         undeliverable=bounce,
+        ask_contact=str(data.get("ask_contact") or ""),
+        close_keyboard=bool(data.get("close_keyboard")),
     )
 
 

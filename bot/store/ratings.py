@@ -54,3 +54,26 @@ async def for_subject(conn: Conn, subject_kind: str, subject_id: str) -> list[Ra
     ) as cursor:
         rows = await cursor.fetchall()
     return [Rating(int(r[0]), str(r[1]), str(r[2]), int(r[3]), r[4]) for r in rows]
+
+
+async def count_by_person(conn: Conn, person: str) -> int:
+    rows = await conn.execute_fetchall("SELECT count(*) FROM ratings WHERE person = ?", (person,))
+    return int(next(iter(rows))[0])
+
+
+async def forget_person(conn: Conn, person: str) -> None:
+    """Keep the stars (the commune's satisfaction figures), drop who gave them and what they wrote."""
+    await conn.execute("UPDATE ratings SET person = 'forgotten:' || id, comment = NULL WHERE person = ?", (person,))
+
+
+async def help_satisfaction(conn: Conn, commune: str) -> tuple[int, float, float]:
+    """(ratings, average stars, share of ratings ≥ 4) of the commune's help requests: the plans'
+    satisfaction figure."""
+    rows = await conn.execute_fetchall(
+        "SELECT count(*), avg(r.stars), avg(r.stars >= 4) FROM ratings r"
+        " JOIN help_requests h ON r.subject_kind = 'help' AND r.subject_id = CAST(h.id AS TEXT)"
+        " WHERE h.commune = ?",
+        (commune,),
+    )
+    count, average, good = next(iter(rows))
+    return int(count), float(average or 0), float(good or 0)

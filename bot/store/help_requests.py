@@ -1,0 +1,229 @@
+"""Help requests: a citizen asks the village's volunteers for help; one of them takes it.
+
+Every change of status is one conditional UPDATE, so two volunteers pressing ✋ at the same moment
+cannot both win: the second finds the row no longer open. A closed request keeps its phone number
+for 90 days (the volunteer may need to call back), then only the number is deleted; a citizen who
+asks to be forgotten leaves an anonymous row behind, so the commune's counts stay right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.messages import Recipient
+from bot.store.database import Conn
+
+MAX_DETAIL = 200
+PHONE_KEPT = timedelta(days=90)
+TIMES = ("morning", "afternoon", "evening", "any")
+OPEN_STATES = ("open", "taken")
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequest:
+    id: int
+    commune: str
+    village_id: int
+    citizen: Recipient | None  # None once the citizen asked to be forgotten
+    topic: str  # a guide id, a topic id, or "other"
+    detail: str | None
+    time_pref: str
+    phone: str | None
+    at_home: bool
+    status: str  # open | taken | done | cancelled
+    routed_to: str  # village | officers
+    volunteer_id: int | None
+    created_at: str
+    taken_at: str | None
+    closed_at: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+
+_COLUMNS = (
+    "id, commune, village_id, channel, chat_id, topic, detail, time_pref, phone, at_home, status, routed_to,"
+    " volunteer_id, created_at, taken_at, closed_at"
+)
+
+
+def _request(row: Sequence[object]) -> HelpRequest:
+    (
+        i,
+        commune,
+        village,
+        channel,
+        chat,
+        topic,
+        detail,
+        time_pref,
+        phone,
+        home,
+        status,
+        routed,
+        vol,
+        at,
+        taken,
+        closed,
+    ) = row
+    citizen = Recipient(str(channel), str(chat)) if channel is not None and chat is not None else None
+    return HelpRequest(
+        int(str(i)),
+        str(commune),
+        int(str(village)),
+        citizen,
+        str(topic),
+        None if detail is None else str(detail),
+        str(time_pref),
+        None if phone is None else str(phone),
+        bool(home),
+        str(status),
+        str(routed),
+        None if vol is None else int(str(vol)),
+        str(at),
+        None if taken is None else str(taken),
+        None if closed is None else str(closed),
+    )
+
+
+def _stamp(now: datetime) -> str:
+    return now.isoformat(timespec="seconds")
+
+
+async def create(
+    conn: Conn,
+    *,
+    commune: str,
+    village_id: int,
+    citizen: Recipient,
+    topic: str,
+    detail: str | None,
+    time_pref: str,
+    phone: str | None,
+    at_home: bool,
+    routed_to: str,
+    now: datetime,
+) -> HelpRequest:
+    if time_pref not in TIMES:
+        raise ValueError("unknown time preference")
+    async with conn.execute(
+        "INSERT INTO help_requests (commune, village_id, channel, chat_id, topic, detail, time_pref, phone, at_home,"
+        f" routed_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+        (
+            commune,
+            village_id,
+            citizen.channel,
+            citizen.chat_id,
+            topic[:60],
+            None if detail is None else detail[:MAX_DETAIL],
+            time_pref,
+            phone,
+            int(at_home),
+            routed_to,
+            _stamp(now),
+        ),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return _request(tuple(row))
+
+
+async def get(conn: Conn, commune: str, request_id: int) -> HelpRequest | None:
+    """Only within the commune: ids from button data are never trusted across communes."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM help_requests WHERE id = ? AND commune = ?", (request_id, commune)
+    )
+    row = next(iter(rows), None)
+    return None if row is None else _request(tuple(row))
+
+
+async def of_citizen(conn: Conn, citizen: Recipient, limit: int = 10) -> list[HelpRequest]:
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM help_requests WHERE channel = ? AND chat_id = ? ORDER BY id DESC LIMIT ?",
+        (citizen.channel, citizen.chat_id, limit),
+    )
+    return [_request(tuple(r)) for r in rows]
+
+
+async def of_volunteer(conn: Conn, member_id: int, limit: int = 10) -> list[HelpRequest]:
+    """What a volunteer holds now, oldest first."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM help_requests WHERE volunteer_id = ? AND status = 'taken' ORDER BY id LIMIT ?",
+        (member_id, limit),
+    )
+    return [_request(tuple(r)) for r in rows]
+
+
+async def take(conn: Conn, request_id: int, member_id: int, now: datetime) -> bool:
+    """Give an open request to this volunteer; False when someone else was faster (or it closed)."""
+    cursor = await conn.execute(
+        "UPDATE help_requests SET status = 'taken', volunteer_id = ?, taken_at = ? WHERE id = ? AND status = 'open'",
+        (member_id, _stamp(now), request_id),
+    )
+    won = cursor.rowcount == 1
+    await cursor.close()
+    return won
+
+
+async def hand_back(conn: Conn, request_id: int, member_id: int) -> bool:
+    """The volunteer cannot go after all: the request is open again for the others."""
+    cursor = await conn.execute(
+        "UPDATE help_requests SET status = 'open', volunteer_id = NULL, taken_at = NULL"
+        " WHERE id = ? AND status = 'taken' AND volunteer_id = ?",
+        (request_id, member_id),
+    )
+    changed = cursor.rowcount == 1
+    await cursor.close()
+    return changed
+
+
+async def finish(conn: Conn, request_id: int, member_id: int | None, now: datetime) -> bool:
+    """Done by the volunteer who holds it (or, `member_id` None, by an officer)."""
+    cursor = await conn.execute(
+        "UPDATE help_requests SET status = 'done', closed_at = ?"
+        " WHERE id = ? AND status = 'taken' AND (? IS NULL OR volunteer_id = ?)",
+        (_stamp(now), request_id, member_id, member_id),
+    )
+    changed = cursor.rowcount == 1
+    await cursor.close()
+    return changed
+
+
+async def cancel(conn: Conn, request_id: int, citizen: Recipient, now: datetime) -> bool:
+    """The citizen withdraws a request that is still open or taken."""
+    cursor = await conn.execute(
+        "UPDATE help_requests SET status = 'cancelled', closed_at = ?"
+        " WHERE id = ? AND channel = ? AND chat_id = ? AND status IN ('open', 'taken')",
+        (_stamp(now), request_id, citizen.channel, citizen.chat_id),
+    )
+    changed = cursor.rowcount == 1
+    await cursor.close()
+    return changed
+
+
+async def delete_old_phones(conn: Conn, now: datetime) -> int:
+    """Phone numbers are kept 90 days after the request closed, then deleted (the request stays)."""
+    cursor = await conn.execute(
+        "UPDATE help_requests SET phone = NULL WHERE phone IS NOT NULL AND closed_at IS NOT NULL AND closed_at <= ?",
+        (_stamp(now - PHONE_KEPT),),
+    )
+    count = cursor.rowcount
+    await cursor.close()
+    return count
+
+
+async def forget_citizen(conn: Conn, citizen: Recipient, now: datetime) -> int:
+    """Anonymise the person's requests: no chat, phone or free text; open ones are cancelled."""
+    cursor = await conn.execute(
+        "UPDATE help_requests SET channel = NULL, chat_id = NULL, phone = NULL, detail = NULL,"
+        " status = CASE WHEN status IN ('open', 'taken') THEN 'cancelled' ELSE status END,"
+        " closed_at = COALESCE(closed_at, ?)"
+        " WHERE channel = ? AND chat_id = ?",
+        (_stamp(now), citizen.channel, citizen.chat_id),
+    )
+    count = cursor.rowcount
+    await cursor.close()
+    return count
