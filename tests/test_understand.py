@@ -71,6 +71,8 @@ def test_the_test_messages_are_not_training_examples(content: Content) -> None:
     seen = {normalise(t) for t in training_data(content)[0]}
     assert not [text for text, _ in UNSEEN if normalise(text) in seen]
     assert not [text for text in OFF_TOPIC if normalise(text) in seen]
+    dev = (Path(__file__).parent / "data" / "questions.tsv").read_text("utf-8").splitlines()
+    assert not [line for line in dev[1:] if normalise(line.split("\t")[0]) in seen]
 
 
 def test_training_is_quick_and_covers_every_intent(understanding: Understanding, content: Content) -> None:
@@ -285,7 +287,7 @@ def test_the_development_set_scores_as_the_readme_says(understanding: Understand
     ]
     labelled = [(r[0], r[1].strip()) for r in rows if len(r) >= 2 and r[0] != "text"]
     result = evaluate(understanding, labelled)
-    assert result.total >= 400
+    assert result.total >= 300
     assert result.accuracy >= 0.93 and result.off_topic_answered == 0
 
 
