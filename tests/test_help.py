@@ -102,6 +102,10 @@ async def test_the_whole_request_two_volunteers_and_a_citizen(core: Core, team: 
     await citizen.press("✅ Gửi yêu cầu")
     assert "Tổ công nghệ số Thôn 1" in citizen.text
     request_id = int(citizen.text.split("#", 1)[1].split()[0])
+    await citizen.press_data("hok")  # a second tap on ✅ Gửi yêu cầu sends nothing twice
+    assert f"#{request_id} đã được gửi rồi" in citizen.text
+    async with core.db.transaction() as conn:
+        assert len(await help_requests.of_citizen(conn, citizen.recipient)) == 1
 
     # both Thôn 1 volunteers are asked, without the phone number; Thôn 2's volunteer is not
     offers = [mail.last(team.volunteer), mail.last(second_volunteer)]

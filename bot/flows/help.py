@@ -249,6 +249,9 @@ async def send(turn: Turn) -> Answer:
     """Store the request and tell the village's volunteers (or the officers) in the same transaction."""
     draft = _draft(turn)
     if draft is None or "time" not in draft or "phone" not in draft:
+        latest = await help_requests.of_citizen(turn.conn, turn.inbound.sender, limit=1)
+        if latest and DRAFT not in turn.state:  # a second tap on ✅: it went the first time
+            return menu_answer(turn, turn.t("help_already_sent", id=latest[0].id))
         return menu_answer(turn, turn.t("help_draft_gone"))
     village_id = draft.get("v")
     village = await _village_name(turn, village_id)
