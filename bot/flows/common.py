@@ -83,6 +83,11 @@ def reply(
     return Answer([Outbound(text, (*rows(*buttons, width=width), *extra, menu_row(turn)), edit=edit)], state)
 
 
+def star_row(prefix: str) -> tuple[Button, ...]:
+    """1–5 ★ in one row; a press sends "<prefix>:<stars>"."""
+    return tuple(button("⭐" if n == 1 else f"{n} ⭐", f"{prefix}:{n}") for n in range(1, 6))
+
+
 def pager(prefix: str, page: int, pages: int) -> tuple[Button, ...]:
     """◀ / ▶ buttons for page `page` of `pages`; data is "<prefix>:<page>"."""
     nav = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.content import Guide, step_message
 from bot.flows import search as search_flow
 from bot.flows.base import Answer, Router, Turn, button, parse_id, rows
-from bot.flows.common import kept_state, menu_answer, menu_row, reading
+from bot.flows.common import kept_state, menu_answer, menu_row, reading, star_row
 from bot.messages import Button, Outbound
 from bot.privacy import looks_like_secret
 from bot.store import guide_views, ratings
@@ -150,8 +150,7 @@ async def done(turn: Turn) -> Answer:
     guide = turn.content.guides.get(args[0]) if len(args) == 1 else None
     if guide is None:
         return menu_answer(turn, turn.t("guide_unknown"))
-    stars = tuple(button("⭐" * n if n <= 1 else f"{n} ⭐", f"r:{guide.id}:{n}") for n in range(1, 6))
-    buttons = (stars, menu_row(turn))
+    buttons = (star_row(f"r:{guide.id}"), menu_row(turn))
     return Answer([Outbound(turn.t("rate_prompt", title=guide.title), buttons, edit=True)], {})
 
 

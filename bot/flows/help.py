@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.flows.base import Answer, Router, Turn, button, parse_id, requires, rows
-from bot.flows.common import kept_state, menu_answer, menu_row, reading, reply
+from bot.flows.common import kept_state, menu_answer, menu_row, reading, reply, star_row
 from bot.messages import Outbound, Recipient
 from bot.phone import normalise_phone, shown
 from bot.privacy import has_id_number, looks_like_secret
@@ -42,11 +42,12 @@ def _with_draft(turn: Turn, draft: dict[str, Any], **changes: Any) -> dict[str, 
     return {**kept_state(turn), DRAFT: {**draft, **changes}}
 
 
-async def _village_name(turn: Turn, village_id: object) -> str | None:
+async def village_name(turn: Turn, village_id: object) -> str | None:
+    """The name of a village of the person's commune (ids come from state or button data), else None."""
     if not isinstance(village_id, int):
         return None
-    found = [v for v in await villages.for_commune(turn.conn, turn.commune) if v.id == village_id]
-    return found[0].name if found else None
+    found = await villages.get(turn.conn, turn.commune, village_id)
+    return found.name if found else None
 
 
 @router.command("hotro")
@@ -56,7 +57,7 @@ async def start(turn: Turn) -> Answer:
     guide = reading(turn)
     draft: dict[str, Any] = {"guide": guide} if guide else {}
     remembered = turn.state.get(VILLAGE)
-    if await _village_name(turn, remembered) is not None:
+    if await village_name(turn, remembered) is not None:
         draft["v"] = remembered
         return await _ask_need(turn, draft)
     return await _ask_village(turn, draft)
@@ -86,7 +87,7 @@ async def village_chosen(turn: Turn) -> Answer:
     village_id = turn.int_arg()
     if draft is None:
         return menu_answer(turn, turn.t("help_draft_gone"))
-    if village_id is None or await _village_name(turn, village_id) is None:
+    if village_id is None or await village_name(turn, village_id) is None:
         return await _ask_village(turn, draft)
     return await _ask_need(turn, {**draft, "v": village_id}, remember=village_id)
 
@@ -94,7 +95,7 @@ async def village_chosen(turn: Turn) -> Answer:
 async def _ask_need(turn: Turn, draft: dict[str, Any], *, remember: int | None = None) -> Answer:
     """Step 2: the guide the person was reading first, then the topics, then "something else"."""
     t = turn.t
-    village = await _village_name(turn, draft.get("v")) or ""
+    village = await village_name(turn, draft.get("v")) or ""
     choices = []
     guide = turn.content.guides.get(str(draft.get("guide")))
     if guide is not None:
@@ -211,7 +212,7 @@ async def _confirm(turn: Turn, draft: dict[str, Any], *, edit: bool = False) -> 
     phone = draft.get("phone")
     text = t(
         "help_confirm",
-        village=await _village_name(turn, draft.get("v")) or "",
+        village=await village_name(turn, draft.get("v")) or "",
         need=need_text(turn, str(draft.get("topic")), draft.get("detail")),
         time=t(f"help_time_{draft.get('time')}"),
         phone=shown(phone) if isinstance(phone, str) else t("help_chat_only"),
@@ -254,12 +255,10 @@ async def send(turn: Turn) -> Answer:
             return menu_answer(turn, turn.t("help_already_sent", id=latest[0].id))
         return menu_answer(turn, turn.t("help_draft_gone"))
     village_id = draft.get("v")
-    village = await _village_name(turn, village_id)
+    village = await village_name(turn, village_id)
     if village is None or not isinstance(village_id, int):
         return await _ask_village(turn, draft)
-    team = await _village_team(turn, village_id)
-    routed = "village" if team else "officers"
-    helpers = team or await _officers(turn)
+    routed, helpers = await _helpers(turn, village_id)
     phone = draft.get("phone")
     request = await help_requests.create(
         turn.conn,
@@ -280,6 +279,12 @@ async def send(turn: Turn) -> Answer:
     state = {**kept_state(turn), VILLAGE: village_id}
     mine = Outbound(t("help_sent", id=request.id, who=who), (*rows(_cancel_button(turn, request)), menu_row(turn)))
     return Answer([mine, *_offers(turn, request, village, helpers)], state)
+
+
+async def _helpers(turn: Turn, village_id: int) -> tuple[str, list[Member]]:
+    """Who is asked: the village's active volunteers, or the commune's officers when it has none."""
+    team = await _village_team(turn, village_id)
+    return ("village", team) if team else ("officers", await _officers(turn))
 
 
 async def _village_team(turn: Turn, village_id: int) -> list[Member]:
@@ -360,13 +365,13 @@ async def take(turn: Turn) -> Answer:
     if request.status != "open" or not await help_requests.take(turn.conn, request.id, member.id, turn.now):
         fresh = await help_requests.get(turn.conn, turn.commune, request.id) or request
         if fresh.status == "taken" and fresh.volunteer_id == member.id:
-            return _holder_screen(turn, fresh, await _village_name(turn, fresh.village_id) or "")
+            return _holder_screen(turn, fresh, await village_name(turn, fresh.village_id) or "")
         key = "help_already_taken" if fresh.status == "taken" else "help_closed"
         return menu_answer(turn, turn.t(key, id=request.id, status=status_word(turn, fresh)))
     await turn.audit("help.take", f"help:{request.id}")
     taken = await help_requests.get(turn.conn, turn.commune, request.id)
     assert taken is not None
-    village = await _village_name(turn, taken.village_id) or ""
+    village = await village_name(turn, taken.village_id) or ""
     answer = _holder_screen(turn, taken, village)
     out = list(answer.messages)
     if taken.citizen is not None:
@@ -427,9 +432,8 @@ async def done(turn: Turn) -> Answer:
     out = [Outbound(t("help_done_volunteer", id=request.id), (*rows(_visit_button(turn)), menu_row(turn)))]
     if request.citizen is not None:
         helper = await _helper_name(turn, request.volunteer_id)
-        stars = tuple(button("⭐" if n == 1 else f"{n} ⭐", f"hr:{request.id}:{n}") for n in range(1, 6))
         text = t("help_done_citizen", id=request.id, name=helper)
-        out.append(_to_citizen(turn, request, text, "done", (stars,)))
+        out.append(_to_citizen(turn, request, text, "done", (star_row(f"hr:{request.id}"),)))
     return Answer(out, kept_state(turn))
 
 
@@ -457,9 +461,8 @@ async def hand_back(turn: Turn) -> Answer:
     await turn.audit("help.hand_back", f"help:{request.id}")
     reopened = await help_requests.get(turn.conn, turn.commune, request.id)
     assert reopened is not None
-    village = await _village_name(turn, reopened.village_id) or ""
-    team = await _village_team(turn, reopened.village_id)
-    helpers = [m for m in (team or await _officers(turn)) if m.id != member.id]
+    village = await village_name(turn, reopened.village_id) or ""
+    helpers = [m for m in (await _helpers(turn, reopened.village_id))[1] if m.id != member.id]
     offers = [
         Outbound(o.text, o.buttons, to=o.to, key=f"{o.key}:again:{turn.inbound.update_id}")
         for o in _offers(turn, reopened, village, helpers)

@@ -10,22 +10,15 @@ from __future__ import annotations
 from bot.access import ROLE_NAMES
 from bot.flows.base import Answer, Router, Turn, button, parse_id
 from bot.flows.common import kept_state, menu_answer, reply
-from bot.flows.help import VILLAGE, cancelled_notice, need_text, status_word
+from bot.flows.help import MAX_VILLAGE_BUTTONS, VILLAGE, cancelled_notice, need_text, status_word, village_name
 from bot.flows.settings import FORMS
 from bot.phone import shown
 from bot.store import audit, help_requests, ratings, subscriptions, villages
 
 router = Router()
-MAX_VILLAGE_BUTTONS = 60
 
 
 # ---- 🔔 announcements -------------------------------------------------------------------------
-
-
-async def _village_name(turn: Turn, village_id: object) -> str | None:
-    if not isinstance(village_id, int):
-        return None
-    return next((v.name for v in await villages.for_commune(turn.conn, turn.commune) if v.id == village_id), None)
 
 
 @router.command("thongbao")
@@ -39,9 +32,9 @@ async def announcements(turn: Turn) -> Answer:
     elif current.village_id is None:
         text = t("announce_status_commune")
     else:
-        text = t("announce_status_village", village=await _village_name(turn, current.village_id) or "")
+        text = t("announce_status_village", village=await village_name(turn, current.village_id) or "")
     choices = [button(t("btn_subscribe_commune"), "ans:all")]
-    remembered = await _village_name(turn, turn.state.get(VILLAGE))
+    remembered = await village_name(turn, turn.state.get(VILLAGE))
     if remembered is not None:
         choices.append(button(t("btn_subscribe_village", village=remembered)[:60], f"ans:{turn.state[VILLAGE]}"))
     else:
@@ -66,7 +59,7 @@ async def subscribe(turn: Turn) -> Answer:
     village_id = None if args == ["all"] else parse_id(args[0]) if len(args) == 1 else None
     state = kept_state(turn)
     if args != ["all"]:
-        if village_id is None or await _village_name(turn, village_id) is None:
+        if village_id is None or await village_name(turn, village_id) is None:
             return menu_answer(turn, turn.t("stale_button"))
         state[VILLAGE] = village_id
     await subscriptions.subscribe(turn.conn, turn.inbound.sender, turn.commune, village_id, turn.now)
@@ -92,7 +85,7 @@ async def my_data(turn: Turn) -> Answer:
     form = turn.state.get("addr")
     if isinstance(form, str) and form in FORMS:
         lines.append(t("mydata_address", form=FORMS[form]))
-    village = await _village_name(turn, turn.state.get(VILLAGE))
+    village = await village_name(turn, turn.state.get(VILLAGE))
     if village is not None:
         lines.append(t("mydata_village", village=village))
     guide = turn.content.guides.get(str(turn.state.get("guide")))
@@ -100,7 +93,7 @@ async def my_data(turn: Turn) -> Answer:
         lines.append(t("mydata_guide", title=guide.title))
     subscription = await subscriptions.get(turn.conn, turn.inbound.sender)
     if subscription is not None:
-        what = "cả xã" if subscription.village_id is None else await _village_name(turn, subscription.village_id)
+        what = "cả xã" if subscription.village_id is None else await village_name(turn, subscription.village_id)
         lines.append(t("mydata_subscription", what=what or ""))
     for request in await help_requests.of_citizen(turn.conn, turn.inbound.sender, limit=20):
         lines.append(

@@ -43,6 +43,15 @@ async def for_commune(conn: Conn, commune: str) -> list[Village]:
     return [_village(r) for r in rows]
 
 
+async def get(conn: Conn, commune: str, village_id: int) -> Village | None:
+    """A village of this commune only: ids from button data are never trusted across communes."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM villages WHERE id = ? AND commune = ?", (village_id, commune)
+    )
+    row = next(iter(rows), None)
+    return None if row is None else _village(row)
+
+
 async def add(conn: Conn, commune: str, name: str) -> Village:
     """A village an officer confirmed while importing; its code is generated (V001, V002, …)."""
     rows = await conn.execute_fetchall("SELECT count(*) FROM villages WHERE commune = ?", (commune,))
