@@ -73,6 +73,18 @@ RUNTIME_VARIABLES = frozenset(
         "text",
         "what",
         "label",
+        "reason",
+        "missing",
+        "rule",
+        "done",
+        "mark",
+        "outlook",
+        "today",
+        "today_reached",
+        "week",
+        "week_reached",
+        "old",
+        "new",
     }
 )
 # libyaml's parser when PyYAML was built with it: the content (3,000 examples) loads 10× faster.

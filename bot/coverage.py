@@ -61,3 +61,21 @@ def is_reached(visits: Iterable[tuple[str, int]]) -> bool:
 def describe(skills: int) -> str:
     """Short Vietnamese list of skills, e.g. "mức 2, đăng nhập DVC"."""
     return ", ".join(SKILL_SHORT[s] for s in ALL_SKILLS if skills & s) or "chưa có"
+
+
+# The rule in words, made from REACHED so that what volunteers read cannot drift from what is counted.
+RULE = f"Hộ được tính là đạt khi cùng một người làm được: {describe(REACHED)}."
+
+
+def missing_after(visits: Iterable[tuple[str, int]], person_key: str, skills: int) -> tuple[bool, Skill]:
+    """(reached before, what the target still lacks) once `person_key` is credited with `skills`.
+
+    Nothing lacks (Skill(0)) when the household is reached afterwards; otherwise it is what this
+    person still has to learn, since the rule wants one person with every skill.
+    """
+    earlier = list(visits)
+    before = is_reached(earlier)
+    people = skills_by_person([*earlier, (person_key, skills)])
+    if any(s & REACHED == REACHED for s in people.values()):
+        return before, Skill(0)
+    return before, REACHED & ~people[person_key]

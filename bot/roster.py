@@ -861,3 +861,30 @@ def _safe(sheet: Any, text: str | None) -> object:
         cell.data_type = "s"
         return cell
     return cleaned
+
+
+def table_xlsx(*, title: str, notes: Sequence[str], header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A small figures table (one row per village, say): title, source and cut-off lines, then the table.
+
+    Text cells go through `_safe` like the roster's, since village names come from people too.
+    """
+    workbook = Workbook(write_only=True)
+    workbook.properties.title = _text_for_excel(title)
+    sheet = workbook.create_sheet("Số liệu")
+    for number, label in enumerate(header, 1):
+        sheet.column_dimensions[_letter(number)].width = max(12, min(len(label) + 4, 30))
+    title_cell = WriteOnlyCell(sheet, value=_text_for_excel(title))
+    title_cell.font = Font(bold=True, size=14)
+    sheet.append([title_cell])
+    for note in notes:
+        sheet.append([_safe(sheet, note)])
+    bold = Font(bold=True)
+    cells = []
+    for label in header:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    for row in rows:
+        sheet.append([_safe(sheet, v) if isinstance(v, str) else v for v in row])
+    return _save(workbook)

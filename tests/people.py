@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from typing import Any
 
 from bot.app import Core
 from bot.messages import Attachment, Inbound, Outbound, Recipient
+from bot.store.outbox import OutboxItem
 
 _ids = itertools.count(1_000_000)
 
@@ -57,3 +59,29 @@ class Person:
 
     def data_for(self, label: str) -> str:
         return next(b.data for m in self.last for b in m.button_list() if b.label.startswith(label))
+
+
+class Mail:
+    """Everything the engine wrote to the outbox, by recipient (what each person's phone would show)."""
+
+    def __init__(self, core: Core) -> None:
+        self.by: dict[Recipient, list[Outbound]] = defaultdict(list)
+        core.engine.on_outbox = self._collect
+
+    def _collect(self, items: list[OutboxItem]) -> None:
+        for item in items:
+            self.by[item.to].append(item.message)
+
+    def of(self, person: Person) -> list[Outbound]:
+        return self.by[person.recipient]
+
+    def last(self, person: Person) -> Outbound:
+        return self.of(person)[-1]
+
+    def take(self, person: Person) -> list[Outbound]:
+        messages, self.by[person.recipient] = self.by[person.recipient], []
+        return messages
+
+
+def press_on(message: Outbound, label: str) -> str:
+    return next(b.data for b in message.button_list() if b.label.startswith(label))

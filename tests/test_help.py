@@ -5,45 +5,16 @@ officers, cancellation at each stage, forged buttons, phone numbers, /mydata and
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 
 import pytest
 
 from bot.app import Core
-from bot.messages import Outbound, Recipient
 from bot.phone import normalise_phone
 from bot.store import help_requests, ratings, subscriptions
-from bot.store.outbox import OutboxItem
 from scheduler import jobs
 from tests.conftest import Clock
-from tests.people import Person
+from tests.people import Mail, Person, press_on
 from tests.team_fixtures import Team, build_team, invite_code
-
-
-class Mail:
-    """Everything the engine wrote to the outbox, by recipient (what each person's phone would show)."""
-
-    def __init__(self, core: Core) -> None:
-        self.by: dict[Recipient, list[Outbound]] = defaultdict(list)
-        core.engine.on_outbox = self._collect
-
-    def _collect(self, items: list[OutboxItem]) -> None:
-        for item in items:
-            self.by[item.to].append(item.message)
-
-    def of(self, person: Person) -> list[Outbound]:
-        return self.by[person.recipient]
-
-    def last(self, person: Person) -> Outbound:
-        return self.of(person)[-1]
-
-    def take(self, person: Person) -> list[Outbound]:
-        messages, self.by[person.recipient] = self.by[person.recipient], []
-        return messages
-
-
-def press_on(message: Outbound, label: str) -> str:
-    return next(b.data for b in message.button_list() if b.label.startswith(label))
 
 
 @pytest.fixture

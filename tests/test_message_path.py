@@ -550,7 +550,7 @@ async def test_a_small_export_runs_in_a_thread_outside_the_write_lock(
         return real_export(conn, **kwargs)
 
     monkeypatch.setattr(roster_flow, "export_roster", slow_export)
-    await team.officer.press_data("ex")
+    await team.officer.press_data("exhy")
     running = asyncio.create_task(core.run_tasks())
     await asyncio.to_thread(building.wait, 5)
     replies = await asyncio.wait_for(team.citizen.command("start"), timeout=2)  # the lock is free
@@ -576,7 +576,7 @@ async def test_a_big_roster_is_parsed_and_exported_in_the_worker_process(core: C
     await team.officer.upload("lon.csv", data)
     assert "6000 hộ mới" in team.officer.text
     assert core.services.heavy.started  # the parse ran in the worker process
-    await team.officer.press_data("ex")
+    await team.officer.press_data("exhy")
     [file] = await core.run_tasks()
     assert file.message.attachment is not None
     sheet = openpyxl.load_workbook(io.BytesIO(file.message.attachment.content), read_only=True).active

@@ -204,7 +204,8 @@ async def test_files_from_non_officers_are_not_read(team: Team, core: Core) -> N
 
 async def test_export_is_an_xlsx_with_status_and_volunteer(team: Team, core: Core) -> None:
     await log_visit(team.volunteer, "H002", ["Tài khoản mức 2", "Đăng nhập được", "Đã nộp hoặc tra cứu"])
-    [queued] = await team.officer.press_data("ex")
+    await team.officer.press_data("exh")
+    [queued] = await team.officer.press_data("exhy")
     assert "chuẩn bị tệp Excel" in queued.text  # the file is built in the background, not in the turn
     [file] = await core.run_tasks()
     reply = file.message
@@ -322,7 +323,11 @@ async def test_reached_over_two_visits_and_withdrawal(team: Team, core: Core) ->
     assert "0/3 hộ đạt" in team.volunteer.text
     await log_visit(team.volunteer, "H003", ["Đã nộp hoặc tra cứu"])
     assert "1/3 hộ đạt" in team.volunteer.text
-    await team.volunteer.press("↩️ Rút lại")
+    await team.volunteer.press("↩️ Rút lại")  # asks first; nothing changed yet
+    assert "Rút lại lần ghi hộ H003" in team.volunteer.text
+    assert team.volunteer.labels[0] == "◀ Không, giữ lại"  # where a hurried second tap lands
+    assert await count(core, "SELECT count(*) FROM visits WHERE withdrawn_at IS NULL") == 2
+    await team.volunteer.press("↩️ Có, rút lại")
     assert "Đã rút lại" in team.volunteer.text and "0/3 hộ đạt" in team.volunteer.text
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows import guides, help, menu, mydata, progress, roster, search, settings, team, visits
+from bot.flows import guides, help, menu, mydata, newhousehold, progress, roster, search, settings, team, visits
 from bot.flows.base import Answer, Router, Services, Turn
 
 __all__ = ["Answer", "Router", "Services", "Turn", "build_router"]
@@ -16,6 +16,7 @@ def build_router() -> Router:
         search.router,
         team.router,
         visits.router,
+        newhousehold.router,
         progress.router,
         roster.router,
         settings.router,

@@ -46,9 +46,9 @@ def main_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
 
 
 def kept_state(turn: Turn) -> dict[str, object]:
-    """The part of the state that outlives a detour to the menu: where the person is in a guide, and
-    the guide a quick answer was about."""
-    return {k: v for k, v in turn.state.items() if k in ("guide", "step", "trail", "about")}
+    """The part of the state that outlives a detour to the menu: where the person is in a guide, the
+    guide a quick answer was about, and a visit being logged (📝 offers to resume it)."""
+    return {k: v for k, v in turn.state.items() if k in ("guide", "step", "trail", "about", "visit")}
 
 
 def reading(turn: Turn) -> str | None:

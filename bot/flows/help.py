@@ -11,6 +11,7 @@ commune's officers when the village has nobody. Taking a request is one conditio
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from bot.flows.base import Answer, Router, Turn, button, parse_id, requires, rows
@@ -28,6 +29,8 @@ DRAFT = "hd"
 VILLAGE = "village"  # the citizen's village, remembered for next time (kept by the engine: STICKY)
 MAX_MESSAGE = 500
 MAX_VILLAGE_BUTTONS = 60
+OFFICER_LISTED = 20
+MAX_TAKE_BUTTONS = 8
 
 
 # ---- the citizen's request --------------------------------------------------------------------
@@ -278,16 +281,16 @@ async def send(turn: Turn) -> Answer:
     who = t("help_sent_team", village=village) if routed == "village" else t("help_sent_officers")
     state = {**kept_state(turn), VILLAGE: village_id}
     mine = Outbound(t("help_sent", id=request.id, who=who), (*rows(_cancel_button(turn, request)), menu_row(turn)))
-    return Answer([mine, *_offers(turn, request, village, helpers)], state)
+    return Answer([mine, *offers(turn, request, village, helpers)], state)
 
 
 async def _helpers(turn: Turn, village_id: int) -> tuple[str, list[Member]]:
     """Who is asked: the village's active volunteers, or the commune's officers when it has none."""
-    team = await _village_team(turn, village_id)
-    return ("village", team) if team else ("officers", await _officers(turn))
+    team = await village_team(turn, village_id)
+    return ("village", team) if team else ("officers", await officers(turn))
 
 
-async def _village_team(turn: Turn, village_id: int) -> list[Member]:
+async def village_team(turn: Turn, village_id: int) -> list[Member]:
     return [
         m
         for m in await members.for_commune(turn.conn, turn.commune)
@@ -295,13 +298,13 @@ async def _village_team(turn: Turn, village_id: int) -> list[Member]:
     ]
 
 
-async def _officers(turn: Turn) -> list[Member]:
+async def officers(turn: Turn) -> list[Member]:
     return [
         m for m in await members.for_commune(turn.conn, turn.commune) if m.active and m.role in ("officer", "admin")
     ]
 
 
-def _offers(turn: Turn, request: HelpRequest, village: str, helpers: list[Member]) -> list[Outbound]:
+def offers(turn: Turn, request: HelpRequest, village: str, helpers: list[Member]) -> list[Outbound]:
     """✋ Nhận giúp for each helper. Officers may see the phone number at once; volunteers after taking."""
     out = []
     for member in helpers:
@@ -376,7 +379,7 @@ async def take(turn: Turn) -> Answer:
     out = list(answer.messages)
     if taken.citizen is not None:
         out.append(_to_citizen(turn, taken, turn.t("help_taken_citizen", name=member.label, id=taken.id), "taken"))
-    for other in await _village_team(turn, taken.village_id) if taken.routed_to == "village" else await _officers(turn):
+    for other in await village_team(turn, taken.village_id) if taken.routed_to == "village" else await officers(turn):
         if other.id != member.id:
             text = turn.t("help_taken_other", id=taken.id, name=member.label)
             to = Recipient(other.channel, other.chat_id)
@@ -429,7 +432,7 @@ async def done(turn: Turn) -> Answer:
         return menu_answer(turn, turn.t("help_not_yours"))
     await turn.audit("help.done", f"help:{request.id}")
     t = turn.t
-    out = [Outbound(t("help_done_volunteer", id=request.id), (*rows(_visit_button(turn)), menu_row(turn)))]
+    out = [Outbound(t("help_done_volunteer", id=request.id), (*rows(_visit_button(turn, request)), menu_row(turn)))]
     if request.citizen is not None:
         helper = await _helper_name(turn, request.volunteer_id)
         text = t("help_done_citizen", id=request.id, name=helper)
@@ -437,8 +440,11 @@ async def done(turn: Turn) -> Answer:
     return Answer(out, kept_state(turn))
 
 
-def _visit_button(turn: Turn) -> Any:
-    return button(turn.t("btn_log_visit_after_help"), "vs") if turn.can("visit.log") else button("🏠 Menu", "m")
+def _visit_button(turn: Turn, request: HelpRequest) -> Any:
+    """Straight on to logging the visit, starting from the request (its household, or its village)."""
+    if turn.can("visit.log"):
+        return button(turn.t("btn_log_visit_after_help"), f"vhr:{request.id}")
+    return button("🏠 Menu", "m")
 
 
 async def _helper_name(turn: Turn, member_id: int | None) -> str:
@@ -463,11 +469,11 @@ async def hand_back(turn: Turn) -> Answer:
     assert reopened is not None
     village = await village_name(turn, reopened.village_id) or ""
     helpers = [m for m in (await _helpers(turn, reopened.village_id))[1] if m.id != member.id]
-    offers = [
+    again = [
         Outbound(o.text, o.buttons, to=o.to, key=f"{o.key}:again:{turn.inbound.update_id}")
-        for o in _offers(turn, reopened, village, helpers)
+        for o in offers(turn, reopened, village, helpers)
     ]
-    out = [*menu_answer(turn, turn.t("help_handed_back", id=request.id)).messages, *offers]
+    out = [*menu_answer(turn, turn.t("help_handed_back", id=request.id)).messages, *again]
     if reopened.citizen is not None:
         out.append(_to_citizen(turn, reopened, turn.t("help_handed_back_citizen", id=request.id), "handback"))
     return Answer(out, kept_state(turn))
@@ -566,9 +572,32 @@ async def my_requests(turn: Turn) -> Answer:
             + "\n".join(f"#{r.id} · {need_text(turn, r.topic, r.detail)}" for r in held)
         )
         actions += [button(f"✋ #{r.id}", f"ha:{r.id}") for r in held]
+    if turn.can("team.manage"):
+        commune_part, take = await _commune_open(turn)
+        text_parts += commune_part
+        actions += take
     if not text_parts:
         return menu_answer(turn, t("help_requests_none"))
     return reply(turn, "\n\n".join(text_parts), *actions, state=kept_state(turn))
+
+
+async def _commune_open(turn: Turn) -> tuple[list[str], list[Any]]:
+    """Officers: every request of the commune still waiting, oldest first, with how long it has waited."""
+    waiting = await help_requests.open_in_commune(turn.conn, turn.commune, limit=OFFICER_LISTED)
+    if not waiting:
+        return [], []
+    lines = []
+    for request in waiting:
+        village = await village_name(turn, request.village_id) or ""
+        holder = await _helper_name(turn, request.volunteer_id) if request.volunteer_id else ""
+        hours = int((turn.now - datetime.fromisoformat(request.created_at)).total_seconds() // 3600)
+        need = need_text(turn, request.topic, request.detail)
+        lines.append(
+            f"#{request.id} · {village} · {need} — {status_word(turn, request, holder)} "
+            + turn.t("help_waited", count=hours)
+        )
+    take = [button(f"{turn.t('btn_take')} #{r.id}", f"ha:{r.id}") for r in waiting if r.status == "open"]
+    return [turn.t("help_requests_commune") + "\n" + "\n".join(lines)], take[:MAX_TAKE_BUTTONS]
 
 
 @router.button("hc")

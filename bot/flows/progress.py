@@ -1,19 +1,22 @@
-"""📊 Progress toward the one-person-per-household target, and 📋 the to-do list of unreached households."""
+"""📊 Progress toward the one-person-per-household target, 📋 the to-do list of unreached households, and
+📅 a volunteer's own visits today and this week."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.coverage import RULE
 from bot.flows.base import Answer, Router, Turn, button, requires
 from bot.flows.common import menu_answer, pager, reply
-from bot.flows.visits import scope
+from bot.flows.visits import keep_draft, scope, village_names
 from bot.services.coverage import percent, progress_line, week_start
-from bot.store import households, villages
-from bot.store.households import VillageProgress
+from bot.store import households, villages, visits
+from bot.store.households import Household, VillageProgress
 
 router = Router()
 PAGE = 8
+MY_WEEK_LISTED = 15
 PRIORITY_MARK = {"elderly": "👴", "disabled": "♿", "poor": "🏚", "ethnic": "🎎"}
 
 
@@ -29,7 +32,7 @@ async def progress(turn: Turn) -> Answer:
     )
     if not any(p.total for p in lines):
         return menu_answer(turn, turn.t("progress_empty"))
-    text = "\n".join([turn.t("progress_title"), *(f"• {progress_line(p)}" for p in lines)])
+    text = "\n".join([turn.t("progress_title"), *(f"• {progress_line(p)}" for p in lines), f"ℹ️ {RULE}"])
     if len(lines) > 1:
         total = VillageProgress(
             0,
@@ -70,9 +73,77 @@ async def todo(turn: Turn) -> Answer:
     lines = [turn.t("todo_title", count=total, step=page, total=pages)]
     for h in items:
         marks = "".join(PRIORITY_MARK[p] for p in sorted(h.priorities) if p in PRIORITY_MARK)
-        lines.append(
-            f"• {h.code} · {h.head_name} ({names.get(h.village_id, '')}) {marks} — {_last_visit(h.last_visit_at, tz)}"
-        )
-    buttons = [button(f"📝 {h.code} · {h.head_name}"[:60], f"vh:{h.id}") for h in items]
+        where = ", ".join(x for x in (h.address, names.get(h.village_id, "")) if x)
+        lines.append(f"• {h.code} · {h.head_name} ({where}) {marks} — {_last_visit(h.last_visit_at, tz)}")
+    buttons = [
+        button(f"📝 {h.code} · {h.head_name} · {h.address or ''}".rstrip(" ·")[:60], f"vh:{h.id}") for h in items
+    ]
     edit = turn.inbound.kind == "button"
-    return reply(turn, "\n".join(lines), *buttons, edit=edit, state={}, footer=pager("td", page, pages))
+    return reply(turn, "\n".join(lines), *buttons, edit=edit, state=keep_draft(turn), footer=pager("td", page, pages))
+
+
+@router.command("mine")
+@router.button("vm")
+@requires("visit.log")
+async def my_week(turn: Turn) -> Answer:
+    """The volunteer's own visits today and this week: reached, not yet, nothing done, withdrawn, outside."""
+    member = turn.member
+    assert member is not None
+    tz = ZoneInfo(turn.services.settings.timezone)
+    monday = week_start(turn.now, turn.services.settings.timezone)
+    today = turn.now.astimezone(tz).date()
+    mine = await visits.by_member_since(turn.conn, member.id, monday)
+    t = turn.t
+    if not mine:
+        again = button(t("btn_another_visit"), "vs")
+        return reply(turn, t("my_week_empty"), again, edit=turn.inbound.kind == "button", state=keep_draft(turn))
+    names = await village_names(turn)
+    lines: list[str] = []
+    counts = {"today": [0, 0], "week": [0, 0]}  # [visits, households reached]
+    for visit in mine:
+        household = await households.get(turn.conn, turn.commune, visit.household_id)
+        if household is None:
+            continue
+        when = visit.created_at.astimezone(tz)
+        reached = visit.withdrawn_at is None and not visit.outcome and household.reached_at is not None
+        for period in ("today", "week") if when.date() == today else ("week",):
+            counts[period][0] += visit.withdrawn_at is None
+            counts[period][1] += reached
+        if len(lines) < MY_WEEK_LISTED:
+            lines.append(
+                f"{when:%d/%m %H:%M} {_visit_mark(turn, visit, household)} {household.code} · "
+                f"{household.head_name} ({names.get(household.village_id, '')})"
+            )
+    text = t(
+        "my_week",
+        today=counts["today"][0],
+        today_reached=counts["today"][1],
+        week=counts["week"][0],
+        week_reached=counts["week"][1],
+        lines="\n".join(lines),
+    )
+    return reply(
+        turn,
+        text[:4000],
+        button(t("btn_another_visit"), "vs"),
+        button(t("btn_recent_visits"), "vr"),
+        edit=turn.inbound.kind == "button",
+        state=keep_draft(turn),
+    )
+
+
+def _visit_mark(turn: Turn, visit: visits.Visit, household: Household) -> str:
+    t = turn.t
+    if visit.withdrawn_at is not None:
+        mark = t("mark_withdrawn")
+    elif visit.outcome:
+        mark = f"🚫 {t(f'outcome_{visit.outcome}')}"
+    elif household.reached_at is not None:
+        mark = t("mark_reached")
+    else:
+        mark = t("mark_not_reached")
+    return f"{mark}{t('mark_outside') if visit.outside else ''}"
+
+
+def _todo_label(h: Household) -> str:
+    return (f"📝 {h.code} · {h.head_name}" + (f" · {h.address}" if h.address else ""))[:60]

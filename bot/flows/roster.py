@@ -9,7 +9,14 @@ from bot.flows.common import menu_answer, reply
 from bot.flows.menu import unsupported
 from bot.messages import Attachment, Outbound
 from bot.roster import ParsedRoster, parse_roster, template_xlsx
-from bot.services.households import add_villages, export_roster, household_count, import_roster
+from bot.services.coverage import week_start
+from bot.services.households import (
+    add_villages,
+    export_roster,
+    export_village_figures,
+    household_count,
+    import_roster,
+)
 from bot.store import tasks
 from bot.store.tasks import Task
 
@@ -97,17 +104,58 @@ async def confirm_villages(turn: Turn) -> Answer:
 @router.button("ex")
 @requires("roster.export")
 async def export(turn: Turn) -> Answer:
-    """Households with status, last visit and volunteer, as an Excel file — built in the background."""
+    """The default export: figures per village, no names — built in the background."""
+    return await _queue(turn, "village_export", "export_figures_queued")
+
+
+@router.button("exh")
+@requires("roster.export")
+async def export_households_ask(turn: Turn) -> Answer:
+    """The per-household list carries names, addresses and priority flags: asked for explicitly."""
+    t = turn.t
+    return reply(
+        turn,
+        t("export_households_confirm"),
+        button(t("btn_export_figures"), "ex"),
+        button(t("btn_export_households_yes"), "exhy"),
+        edit=True,
+    )
+
+
+@router.button("exhy")
+@requires("roster.export")
+async def export_households(turn: Turn) -> Answer:
+    """Households with status, last visit and volunteer; the request itself is in the audit log."""
+    await turn.audit("export.request", "households", personal=True)
+    return await _queue(turn, "roster_export", "export_queued")
+
+
+async def _queue(turn: Turn, kind: str, said: str) -> Answer:
     await tasks.add(
-        turn.conn,
-        kind="roster_export",
-        commune=turn.commune,
-        actor=turn.actor,
-        reply_to=turn.inbound.sender,
-        now=turn.now,
+        turn.conn, kind=kind, commune=turn.commune, actor=turn.actor, reply_to=turn.inbound.sender, now=turn.now
     )
     turn.services.signals.emit("tasks")
-    return menu_answer(turn, turn.t("export_queued"))
+    return menu_answer(turn, turn.t(said))
+
+
+@router.task("village_export")
+async def export_figures(task: Task, ctx: TaskContext) -> TaskOutput:
+    """Reached / total and the week's activity per village, read on a snapshot in a worker thread."""
+    services = ctx.services
+    tz = services.settings.timezone
+    now = services.clock()
+    local = now.astimezone(ZoneInfo(tz))
+    data, count = await ctx.read(
+        export_village_figures,
+        heavy=False,
+        commune=task.commune,
+        commune_name=services.content.commune.name,
+        since=week_start(now, tz).isoformat(timespec="seconds"),
+        cutoff=local.strftime("%H:%M ngày %d/%m/%Y"),
+    )
+    file = Attachment(f"so-lieu-theo-thon-{task.commune}-{local.date().isoformat()}.xlsx", data)
+    caption = services.content.strings("export_figures_caption", count=count)
+    return TaskOutput([Outbound(caption, attachment=file)], [("export", "village_figures", {"villages": count})])
 
 
 @router.task("roster_export")

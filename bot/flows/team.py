@@ -97,7 +97,8 @@ async def manage(turn: Turn) -> Answer:
         button(t("btn_team"), "tl"),
         button(t("btn_invite"), "ir"),
         button(t("btn_import"), "ih"),
-        button(t("btn_export"), "ex"),
+        button(t("btn_export_figures"), "ex"),
+        button(t("btn_export_households"), "exh"),
         edit=True,
     )
 

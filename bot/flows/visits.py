@@ -1,11 +1,12 @@
 """📝 Logging a household visit in a few taps: find (or add) the household, tick what the trained
-person can now do, optionally name them and add a note, confirm.
+person can now do — or say why nothing could be done — optionally name them and add a note, confirm.
 
-The draft lives in the session until ✅ Xác nhận. Every button of a draft carries the draft's key, and
-the visit is stored under that key once, so a double tap or a re-delivered update records one visit,
-and a button on an older copy of a screen (sent twice after a crash, or scrolled back to) says what
-became of that draft instead of acting on another one. A volunteer may correct or withdraw their own
-visit for 24 hours.
+The draft lives in the session until ✅ Xác nhận, and survives typed text and detours to the menu.
+Every button of a draft carries the draft's key, and the visit is stored under that key once, so a
+double tap or a re-delivered update records one visit, and a button on an older copy of a screen
+(sent twice after a crash, or scrolled back to) says what became of that draft instead of acting on
+another one. A volunteer may correct or withdraw (after confirming) their own visit for 24 hours.
+Households missing from the roster: `bot.flows.newhousehold`; "my week": `bot.flows.progress`.
 """
 
 from __future__ import annotations
@@ -16,19 +17,21 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bot.coverage import ALL_SKILLS, SKILL_LABELS, describe
+from bot.coverage import ALL_SKILLS, RULE, SKILL_LABELS, describe, missing_after
 from bot.flows.base import Answer, Handler, Router, Turn, button, requires
 from bot.flows.common import menu_answer, reply, tick
+from bot.flows.help import need_text, offers, officers, village_team
+from bot.messages import Outbound, Recipient
 from bot.privacy import has_id_number
 from bot.services.coverage import progress_line, refresh_household, week_start
-from bot.store import households, villages, visits
+from bot.store import help_requests, households, villages, visits
 from bot.store.households import Household
+from bot.store.visits import OUTCOMES
 from bot.text import fold
 
 router = Router()
 CORRECTION_WINDOW = timedelta(hours=24)
 MAX_NAME = 60
-MAX_HEAD_NAME = 100
 MAX_NOTE = 200
 
 
@@ -46,6 +49,15 @@ async def _household_in_scope(turn: Turn, household_id: int) -> Household | None
     if household is None or household.village_id not in await scope(turn):
         return None
     return household
+
+
+async def village_names(turn: Turn) -> dict[int, str]:
+    return {v.id: v.name for v in await villages.for_commune(turn.conn, turn.commune)}
+
+
+def household_label(household: Household, village: str) -> str:
+    """What names a household on every screen: code, head, and village (same names exist)."""
+    return f"{household.code} · {household.head_name} — {village}"
 
 
 def _draft(turn: Turn) -> dict[str, Any] | None:
@@ -83,7 +95,7 @@ async def _other_draft(turn: Turn, key: str, draft: dict[str, Any] | None) -> An
     keep = turn.state if draft is not None else None  # never drop the draft being filled in now
     if saved is not None:
         household = await households.get(turn.conn, turn.commune, saved)
-        progress = await _village_progress(turn, household.village_id) if household else ""
+        progress = await village_progress(turn, household.village_id) if household else ""
         return menu_answer(turn, f"{turn.t('visit_already_saved')}\n{progress}", state=keep)
     if draft is not None:
         return await _resume(turn, draft, turn.t("visit_other_draft"))
@@ -93,19 +105,40 @@ async def _other_draft(turn: Turn, key: str, draft: dict[str, Any] | None) -> An
 async def _resume(turn: Turn, draft: dict[str, Any], note: str) -> Answer:
     """The open draft's current screen again, under a short note (no dead end after an odd tap)."""
     if "note" in draft:
-        answer = _summary(turn, draft)
+        answer = await _summary(turn, draft)
+    elif "reason" in draft:
+        answer = _ask_reason_text(turn, draft)
     elif "person" in draft:
         answer = _ask_note(turn, draft)
     elif "people" in draft:
         answer = _ask_person(turn, draft, draft["people"])
     else:
-        return _skills_screen(turn, draft, note=note)
+        return skills_screen(turn, draft, note=note)
     first, *rest = answer.messages
     return Answer([replace(first, text=f"{note}\n\n{first.text}"), *rest], answer.state)
 
 
-def _int_arg(turn: Turn) -> int | None:
-    return turn.int_arg()
+@router.text_for("visit_draft")
+@requires("visit.log")
+@with_draft
+async def typed_during_draft(turn: Turn, draft: dict[str, Any]) -> Answer:
+    """Text typed where a button was expected: the draft is kept, its screen shown again."""
+    return await _resume(turn, draft, turn.t("visit_typed", household=draft["label"]))
+
+
+@router.button("vy")
+@requires("visit.log")
+async def resume(turn: Turn) -> Answer:
+    """▶ Tiếp tục: back to a draft left for the menu."""
+    draft = _draft(turn)
+    if draft is None:
+        return menu_answer(turn, turn.t("visit_no_draft"))
+    return await _resume(turn, draft, turn.t("visit_resumed"))
+
+
+def keep_draft(turn: Turn) -> dict[str, Any]:
+    draft = _draft(turn)
+    return {"visit": draft} if draft else {}
 
 
 def _index_arg(turn: Turn) -> int | None:
@@ -113,14 +146,14 @@ def _index_arg(turn: Turn) -> int | None:
     return turn.int_arg(2)
 
 
-def _clean_name(text: str, limit: int) -> str | None:
+def clean_name(text: str, limit: int) -> str | None:
     name = " ".join(text.split())
     if not name or len(name) > limit or not any(ch.isalpha() for ch in name) or has_id_number(name):
         return None
     return name
 
 
-async def _village_progress(turn: Turn, village_id: int) -> str:
+async def village_progress(turn: Turn, village_id: int) -> str:
     since = week_start(turn.now, turn.services.settings.timezone)
     [line] = await households.progress(turn.conn, [village_id], since)
     return progress_line(line)
@@ -133,109 +166,117 @@ async def _village_progress(turn: Turn, village_id: int) -> str:
 @router.button("vs")
 @requires("visit.log")
 async def start(turn: Turn) -> Answer:
-    """Ask for a household code or the head's name."""
+    """Ask for a household code or the head's name (a draft left for the menu can be resumed)."""
     if not await scope(turn):
         return menu_answer(turn, turn.t("visit_no_villages"))
     t = turn.t
+    draft = _draft(turn)
+    first = [button(t("btn_resume_visit", household=draft["label"])[:60], "vy")] if draft else []
     return reply(
         turn,
         t("visit_find"),
+        *first,
         button(t("btn_new_household"), "vn"),
+        button(t("btn_my_week"), "vm"),
         button(t("btn_recent_visits"), "vr"),
-        state={"await": "visit_find"},
+        state={"await": "visit_find", **({"visit": draft} if draft else {})},
     )
+
+
+@router.button("vhr")
+@requires("visit.log")
+async def after_help(turn: Turn) -> Answer:
+    """📝 after ✅ Đã giúp xong: the visit log starts from the request (its household, or its village)."""
+    ident = turn.int_arg()
+    request = await help_requests.get(turn.conn, turn.commune, ident) if ident is not None else None
+    member = turn.member
+    assert member is not None
+    mine = request is not None and request.status == "done" and request.volunteer_id == member.id
+    if request is None or not mine or request.village_id not in await scope(turn):
+        return await start(turn)
+    if request.household_id is not None:
+        household = await households.get(turn.conn, turn.commune, request.household_id)
+        if household is not None:
+            return await start_draft(turn, household, help_id=request.id)
+    need = need_text(turn, request.topic, request.detail)
+    village = (await village_names(turn)).get(request.village_id, "")
+    state = {"await": "visit_find", "help": request.id, "help_village": request.village_id}
+    return reply(turn, turn.t("visit_find_after_help", id=request.id, need=need, village=village), state=state)
+
+
+def found_screen(turn: Turn, found: list[Household], names: dict[int, str]) -> tuple[str, list[Any]]:
+    """Each match with what tells same names apart: address, village, priority, status."""
+    lines, items = [], []
+    for n, h in enumerate(found, 1):
+        where = ", ".join(x for x in (h.address, names.get(h.village_id, "")) if x)
+        status = "✅ đã đạt" if h.reached_at else "chưa đạt"
+        lines.append(f"{n}. {h.code} · {h.head_name} — {where} ({status})")
+        tell_apart = h.address or names.get(h.village_id, "")
+        items.append(button(f"{h.code} · {h.head_name} · {tell_apart}"[:60], f"vh:{h.id}"))
+    return "\n".join(lines), items
 
 
 @router.text_for("visit_find")
 @requires("visit.log")
 async def find(turn: Turn) -> Answer:
-    """Households matching the typed code or name, only from the person's own villages."""
+    """Households matching the typed code or name (light typos too), only from the person's own villages."""
     query = " ".join(turn.inbound.text.split())[:60]
+    keep = {k: v for k, v in turn.state.items() if k in ("visit", "help", "help_village")}
+    state = {**keep, "await": "visit_find"}
     if has_id_number(query):
-        return reply(turn, turn.t("visit_secret"), state=turn.state)
-    found = await households.search(turn.conn, await scope(turn), query) if fold(query) else []
+        return reply(turn, turn.t("visit_secret"), state=state)
+    mine = await scope(turn)
+    help_village = turn.state.get("help_village")
+    where = [help_village] if isinstance(help_village, int) and help_village in mine else mine
+    found = await households.search(turn.conn, where, query) if fold(query) else []
     t = turn.t
     extra = (button(t("btn_new_household"), "vn"),)
     if not found:
-        return reply(turn, t("visit_not_found", query=query), *extra, state={"await": "visit_find"})
-    names = {v.id: v.name for v in await villages.for_commune(turn.conn, turn.commune)}
-    items = [button(f"{h.code} · {h.head_name} ({names.get(h.village_id, '')})"[:60], f"vh:{h.id}") for h in found]
-    return reply(turn, t("visit_found", count=len(found)), *items, *extra, state={"await": "visit_find"})
+        return reply(turn, t("visit_not_found", query=query), *extra, state=state)
+    listing, items = found_screen(turn, found, await village_names(turn))
+    return reply(turn, f"{t('visit_found', count=len(found))}\n{listing}", *items, *extra, state=state)
 
 
 @router.button("vh")
 @requires("visit.log")
 async def pick(turn: Turn) -> Answer:
     """A household was chosen (from search or the to-do list): start a draft."""
-    household_id = _int_arg(turn)
+    household_id = turn.int_arg()
     household = await _household_in_scope(turn, household_id) if household_id is not None else None
     if household is None:
         return menu_answer(turn, turn.t("visit_out_of_scope"))
-    draft = {
+    help_id = turn.state.get("help")
+    return await start_draft(turn, household, help_id=help_id if isinstance(help_id, int) else None)
+
+
+async def start_draft(turn: Turn, household: Household, *, outside: bool = False, help_id: int | None = None) -> Answer:
+    village = (await village_names(turn)).get(household.village_id, "")
+    draft: dict[str, Any] = {
         "key": secrets.token_hex(6),
         "hh": household.id,
-        "label": f"{household.code} · {household.head_name}",
+        "label": household_label(household, village),
         "skills": 0,
     }
-    return _skills_screen(turn, draft, edit=True)
+    if outside:
+        draft["outside"] = True
+    if help_id is not None:
+        draft["help"] = help_id
+    request = await help_requests.get(turn.conn, turn.commune, help_id) if help_id is not None else None
+    note = None
+    if request is not None:
+        note = turn.t("visit_from_help", id=request.id, need=need_text(turn, request.topic, request.detail))
+    return skills_screen(turn, draft, edit=turn.inbound.kind == "button", note=note)
 
 
-# ---- 1b. a household missing from the roster ---------------------------------------------------
+# ---- 2. what can the trained person do now — or why nothing could be done ------------------------
 
 
-@router.button("vn")
-@requires("household.add")
-async def new_household(turn: Turn) -> Answer:
-    """Which village the new household is in (skipped when the volunteer has only one)."""
-    mine = await scope(turn)
-    if len(mine) == 1:
-        return _ask_head_name(turn, mine[0])
-    names = {v.id: v.name for v in await villages.for_commune(turn.conn, turn.commune)}
-    items = [button(names.get(v, str(v))[:60], f"vnv:{v}") for v in mine[:40]]
-    return reply(turn, turn.t("visit_pick_village"), *items, edit=True, width=2, state={})
-
-
-def _ask_head_name(turn: Turn, village_id: int) -> Answer:
-    return reply(turn, turn.t("visit_new_name"), state={"await": "visit_new_name", "new_village": village_id})
-
-
-@router.button("vnv")
-@requires("household.add")
-async def new_household_village(turn: Turn) -> Answer:
-    village_id = _int_arg(turn)
-    if village_id is None or village_id not in await scope(turn):
-        return menu_answer(turn, turn.t("visit_out_of_scope"))
-    return _ask_head_name(turn, village_id)
-
-
-@router.text_for("visit_new_name")
-@requires("household.add")
-async def new_household_name(turn: Turn) -> Answer:
-    village_id = turn.state.get("new_village")
-    if not isinstance(village_id, int) or village_id not in await scope(turn):
-        return menu_answer(turn, turn.t("visit_out_of_scope"))
-    name = _clean_name(turn.inbound.text, MAX_HEAD_NAME)
-    if name is None:
-        return reply(turn, turn.t("visit_bad_name", limit=MAX_HEAD_NAME), state=turn.state)
-    draft = {
-        "key": secrets.token_hex(6),
-        "hh": None,
-        "new": {"village": village_id, "name": name},
-        "label": f"{name} (hộ mới)",
-        "skills": 0,
-    }
-    return _skills_screen(turn, draft)
-
-
-# ---- 2. what can the trained person do now --------------------------------------------------------
-
-
-def _skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, note: str | None = None) -> Answer:
+def skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, note: str | None = None) -> Answer:
     t = turn.t
     skills = int(draft.get("skills", 0))
     key = draft["key"]
     toggles = [button(tick(SKILL_LABELS[s], bool(skills & s)), f"vt:{key}:{i}") for i, s in enumerate(ALL_SKILLS)]
-    text = t("visit_skills", household=draft["label"])
+    text = t("visit_skills", household=draft["label"], rule=RULE)
     if note:
         text = f"{note}\n\n{text}"
     return reply(
@@ -243,9 +284,10 @@ def _skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, not
         text,
         *toggles,
         button(t("btn_next"), f"vk:{key}"),
+        button(t("btn_nothing_done"), f"vz:{key}"),
         button(t("btn_cancel"), f"vq:{key}"),
         edit=edit,
-        state={"visit": draft},
+        state={"visit": draft, "await": "visit_draft"},
     )
 
 
@@ -255,9 +297,10 @@ def _skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, not
 async def toggle(turn: Turn, draft: dict[str, Any]) -> Answer:
     index = _index_arg(turn)
     if index is None or index >= len(ALL_SKILLS):
-        return _skills_screen(turn, draft, edit=True, note=turn.t("stale_button"))
+        return skills_screen(turn, draft, edit=True, note=turn.t("stale_button"))
     draft["skills"] = int(draft.get("skills", 0)) ^ int(ALL_SKILLS[index])
-    return _skills_screen(turn, draft, edit=True)
+    draft.pop("outcome", None)
+    return skills_screen(turn, draft, edit=True)
 
 
 @router.button("vk")
@@ -265,12 +308,75 @@ async def toggle(turn: Turn, draft: dict[str, Any]) -> Answer:
 @with_draft
 async def skills_done(turn: Turn, draft: dict[str, Any]) -> Answer:
     if not draft.get("skills"):
-        return _skills_screen(turn, draft, edit=True, note=turn.t("visit_need_skill"))
+        return skills_screen(turn, draft, edit=True, note=turn.t("visit_need_skill"))
     # Offer the people trained on earlier visits, so the same person is recorded the same way and
     # the "one person has every skill" rule can see it (bot/coverage.py).
     people = await visits.people_of(turn.conn, draft["hh"]) if isinstance(draft.get("hh"), int) else []
     draft["people"] = people
     return _ask_person(turn, draft, people, edit=True)
+
+
+@router.button("vz")
+@requires("visit.log")
+@with_draft
+async def nothing_done(turn: Turn, draft: dict[str, Any]) -> Answer:
+    """🚫 Nothing could be done: why (it still counts as a visit, never as reached)."""
+    key = draft["key"]
+    reasons = [button(turn.t(f"outcome_{code}"), f"vzr:{key}:{i}") for i, code in enumerate(OUTCOMES)]
+    return reply(
+        turn,
+        turn.t("visit_why_nothing", household=draft["label"]),
+        *reasons,
+        button(turn.t("btn_back_to_ticks"), f"vb:{key}"),
+        edit=True,
+        state={"visit": draft, "await": "visit_draft"},
+    )
+
+
+@router.button("vb")
+@requires("visit.log")
+@with_draft
+async def back_to_ticks(turn: Turn, draft: dict[str, Any]) -> Answer:
+    return skills_screen(turn, draft, edit=True)
+
+
+@router.button("vzr")
+@requires("visit.log")
+@with_draft
+async def reason_chosen(turn: Turn, draft: dict[str, Any]) -> Answer:
+    index = _index_arg(turn)
+    if index is None or index >= len(OUTCOMES):
+        return skills_screen(turn, draft, edit=True, note=turn.t("stale_button"))
+    for field in ("people", "person", "note"):
+        draft.pop(field, None)
+    draft.update(skills=0, outcome=OUTCOMES[index], person=None)
+    if OUTCOMES[index] == "other":
+        draft["reason"] = True
+        return _ask_reason_text(turn, draft)
+    draft["note"] = None
+    return await _summary(turn, draft)
+
+
+def _ask_reason_text(turn: Turn, draft: dict[str, Any]) -> Answer:
+    return reply(
+        turn,
+        turn.t("visit_reason_text", limit=MAX_NOTE),
+        button(turn.t("btn_back_to_ticks"), f"vb:{draft['key']}"),
+        state={"visit": draft, "await": "visit_reason"},
+    )
+
+
+@router.text_for("visit_reason")
+@requires("visit.log")
+@with_draft
+async def reason_text(turn: Turn, draft: dict[str, Any]) -> Answer:
+    text = " ".join(turn.inbound.text.split())
+    if has_id_number(text):
+        return reply(turn, turn.t("visit_secret"), state=turn.state)
+    if not text or len(text) > MAX_NOTE:
+        return _ask_reason_text(turn, draft)
+    draft["note"] = text
+    return await _summary(turn, draft)
 
 
 def _ask_person(turn: Turn, draft: dict[str, Any], people: list[str], *, edit: bool = False) -> Answer:
@@ -305,7 +411,7 @@ async def earlier_person(turn: Turn, draft: dict[str, Any]) -> Answer:
 @requires("visit.log")
 @with_draft
 async def person(turn: Turn, draft: dict[str, Any]) -> Answer:
-    name = _clean_name(turn.inbound.text, MAX_NAME)
+    name = clean_name(turn.inbound.text, MAX_NAME)
     if name is None:
         key = "visit_secret" if has_id_number(turn.inbound.text) else "visit_bad_name"
         skip = button(turn.t("btn_skip"), f"vp:{draft['key']}")
@@ -342,7 +448,7 @@ async def note(turn: Turn, draft: dict[str, Any]) -> Answer:
     if len(text) > MAX_NOTE:
         return reply(turn, turn.t("visit_note", limit=MAX_NOTE), skip, state=turn.state)
     draft["note"] = text or None
-    return _summary(turn, draft)
+    return await _summary(turn, draft)
 
 
 @router.button("vo")
@@ -350,26 +456,60 @@ async def note(turn: Turn, draft: dict[str, Any]) -> Answer:
 @with_draft
 async def skip_note(turn: Turn, draft: dict[str, Any]) -> Answer:
     draft["note"] = None
-    return _summary(turn, draft)
+    return await _summary(turn, draft)
 
 
-def _summary(turn: Turn, draft: dict[str, Any]) -> Answer:
+async def _outlook(turn: Turn, draft: dict[str, Any]) -> str:
+    """Plainly: will the household count as reached after this visit, and if not, what is missing."""
     t = turn.t
+    outcome = draft.get("outcome")
+    if isinstance(outcome, str):
+        return t("visit_outlook_nothing", reason=t(f"outcome_{outcome}"))
+    hh, edit = draft.get("hh"), draft.get("edit")
+    earlier = (
+        await visits.active_for_household(turn.conn, hh, leave_out=edit if isinstance(edit, int) else None)
+        if isinstance(hh, int)
+        else []
+    )
+    person_name = draft.get("person")
+    person_key = fold(person_name) if isinstance(person_name, str) else ""
+    before, missing = missing_after(((p, s) for p, s, _ in earlier), person_key, int(draft["skills"]))
+    if before:
+        return t("visit_outlook_already")
+    if not missing:
+        return t("visit_outlook_reached")
+    who = person_name if isinstance(person_name, str) else t("visit_unnamed_person")
+    return t("visit_outlook_missing", missing=describe(int(missing)), who=who, rule=RULE)
+
+
+async def _summary(turn: Turn, draft: dict[str, Any]) -> Answer:
+    t = turn.t
+    outcome = draft.get("outcome")
+    done = t(f"outcome_{outcome}") if isinstance(outcome, str) else describe(int(draft["skills"]))
     extra = "\n".join(
         x
         for x in (
             f"👤 {draft['person']}" if draft.get("person") else "",
             f"📝 {draft['note']}" if draft.get("note") else "",
+            t("visit_outside_note") if draft.get("outside") else "",
+            f"🙋 #{draft['help']}" if draft.get("help") else "",
         )
         if x
     )
-    text = t("visit_summary", household=draft["label"], skills=describe(int(draft["skills"])), extra=extra)
+    text = t(
+        "visit_summary",
+        household=draft["label"],
+        mark="🚫" if isinstance(outcome, str) else "✔",
+        skills=done,
+        extra=extra,
+        outlook=await _outlook(turn, draft),
+    )
     return reply(
         turn,
         text,
         button(t("btn_confirm"), f"vc:{draft['key']}"),
         button(t("btn_cancel"), f"vq:{draft['key']}"),
-        state={"visit": draft},
+        state={"visit": draft, "await": "visit_draft"},
     )
 
 
@@ -382,43 +522,70 @@ async def confirm(turn: Turn) -> Answer:
     """Save once. A second tap (or a re-delivery) finds the saved visit instead of a second one."""
     args, draft, member = turn.args(), _draft(turn), turn.member
     assert member is not None  # guaranteed by @requires
-    if draft is None or args != [draft["key"]]:
+    if draft is None or args != [draft["key"]] or "note" not in draft:
         key = args[0] if len(args) == 1 else ""
         saved = await visits.household_for_key(turn.conn, f"{member.id}:{key}")
         # An old ✅ (a double tap, or from an earlier visit) must not end the draft now being filled in.
         keep = turn.state if draft is not None else None
         if saved is None:
+            if draft is not None:
+                return await _resume(turn, draft, turn.t("visit_other_draft"))
             return menu_answer(turn, turn.t("visit_no_draft"), state=keep)
         household = await households.get(turn.conn, turn.commune, saved)
-        progress = await _village_progress(turn, household.village_id) if household else ""
+        progress = await village_progress(turn, household.village_id) if household else ""
         return menu_answer(turn, f"{turn.t('visit_already_saved')}\n{progress}", state=keep)
     person_name = draft.get("person")
     person_key = fold(person_name) if isinstance(person_name, str) else ""
     note_text = draft.get("note") if isinstance(draft.get("note"), str) else None
+    outcome = draft.get("outcome") if draft.get("outcome") in OUTCOMES else None
     if isinstance(draft.get("edit"), int):
         return await _save_correction(turn, draft, person_name, person_key, note_text)
     household = await _draft_household(turn, draft)
     if household is None:
-        return menu_answer(turn, turn.t("visit_out_of_scope"))
+        return menu_answer(turn, turn.t("visit_out_of_scope"), state={})
+    help_id = draft.get("help")
     visit, created = await visits.record(
         turn.conn,
         request_key=f"{member.id}:{draft['key']}",
         household_id=household.id,
         member_id=member.id,
-        skills=int(draft["skills"]),
+        skills=0 if outcome else int(draft["skills"]),
         person=person_name if isinstance(person_name, str) else None,
         person_key=person_key,
         note=note_text,
         now=turn.now,
+        outcome=outcome,
+        outside=bool(draft.get("outside")),
+        help_id=help_id if isinstance(help_id, int) else None,
     )
+    out: list[Outbound] = []
     if created:
         await refresh_household(turn.conn, household.id, turn.now)
-        await turn.audit("create", f"visit:{visit.id}", household=household.id)
-    return await _saved_answer(turn, household, visit.id)
+        await turn.audit("create", f"visit:{visit.id}", household=household.id, outside=visit.outside)
+        if visit.outside:
+            out = await _tell_village_team(turn, household, visit)
+    answer = await _saved_answer(turn, household, visit)
+    return Answer([*answer.messages, *out], answer.state)
+
+
+async def _tell_village_team(turn: Turn, household: Household, visit: visits.Visit) -> list[Outbound]:
+    """Help outside one's area: the household's own village team hears of it (their figures changed)."""
+    member = turn.member
+    assert member is not None
+    village = (await village_names(turn)).get(household.village_id, "")
+    done = turn.t(f"outcome_{visit.outcome}") if visit.outcome else describe(visit.skills)
+    text = turn.t("visit_outside_told", name=member.label, household=household_label(household, village), done=done)
+    return [
+        Outbound(text, to=Recipient(m.channel, m.chat_id), key=f"visit:{visit.id}:outside:{m.id}")
+        for m in await village_team(turn, household.village_id)
+        if m.id != member.id
+    ]
 
 
 async def _draft_household(turn: Turn, draft: dict[str, Any]) -> Household | None:
     if isinstance(draft.get("hh"), int):
+        if draft.get("outside"):  # chosen on the same-name screen (ids kept in the session, not from a button)
+            return await households.get(turn.conn, turn.commune, draft["hh"])
         return await _household_in_scope(turn, draft["hh"])
     new = draft.get("new")
     member = turn.member
@@ -436,16 +603,22 @@ async def _draft_household(turn: Turn, draft: dict[str, Any]) -> Household | Non
     return household
 
 
-async def _saved_answer(turn: Turn, household: Household, visit_id: int) -> Answer:
+async def _saved_answer(turn: Turn, household: Household, visit: visits.Visit) -> Answer:
+    """Saved. The first button, where a second tap on ✅ lands, only starts another visit; withdrawing,
+    further down, asks before it acts."""
     t = turn.t
-    progress = await _village_progress(turn, household.village_id)
-    text = t("visit_saved", household=f"{household.code} · {household.head_name}", progress=progress)
+    progress = await village_progress(turn, household.village_id)
+    village = (await village_names(turn)).get(household.village_id, "")
+    key = "visit_saved_nothing" if visit.outcome else "visit_saved"
+    text = t(key, household=household_label(household, village), progress=progress)
+    escalate = [button(t("btn_ask_officers"), f"vhe:{visit.id}")] if visit.outcome else []
     return reply(
         turn,
         text,
         button(t("btn_another_visit"), "vs"),
-        button(t("btn_edit_visit"), f"ve:{visit_id}"),
-        button(t("btn_withdraw_visit"), f"vw:{visit_id}"),
+        *escalate,
+        button(t("btn_edit_visit"), f"ve:{visit.id}"),
+        button(t("btn_withdraw_visit"), f"vw:{visit.id}"),
         edit=True,
         state={},
     )
@@ -453,7 +626,7 @@ async def _saved_answer(turn: Turn, household: Household, visit_id: int) -> Answ
 
 async def _own_recent_visit(turn: Turn) -> tuple[visits.Visit | None, str | None]:
     """The visit named by the button, if it is the person's own and still within 24 hours."""
-    visit_id = _int_arg(turn)
+    visit_id = turn.int_arg()
     visit = await visits.get(turn.conn, visit_id) if visit_id is not None else None
     if visit is None or visit.withdrawn_at is not None:
         return None, "visit_no_draft"
@@ -474,6 +647,7 @@ async def correct(turn: Turn) -> Answer:
     household = await households.get(turn.conn, turn.commune, visit.household_id)
     if household is None:
         return menu_answer(turn, turn.t("visit_out_of_scope"))
+    village = (await village_names(turn)).get(household.village_id, "")
     draft = {
         "key": secrets.token_hex(6),
         "hh": household.id,
@@ -481,9 +655,13 @@ async def correct(turn: Turn) -> Answer:
         "skills": visit.skills,
         "person": visit.person,
         "note": visit.note,
-        "label": f"{household.code} · {household.head_name}",
+        "label": household_label(household, village),
     }
-    return _skills_screen(turn, draft, edit=True)
+    if visit.outside:
+        draft["outside"] = True
+    if visit.outcome:
+        draft["outcome"] = visit.outcome
+    return skills_screen(turn, draft, edit=True)
 
 
 async def _save_correction(
@@ -491,26 +669,49 @@ async def _save_correction(
 ) -> Answer:
     visit = await visits.get(turn.conn, int(draft["edit"]))
     if visit is None or turn.member is None or visit.member_id != turn.member.id:
-        return menu_answer(turn, turn.t("visit_not_yours"))
+        return menu_answer(turn, turn.t("visit_not_yours"), state={})
     if turn.now - visit.created_at > CORRECTION_WINDOW:
-        return menu_answer(turn, turn.t("visit_too_late"))
+        return menu_answer(turn, turn.t("visit_too_late"), state={})
+    outcome = draft.get("outcome") if draft.get("outcome") in OUTCOMES else None
     await visits.update(
         turn.conn,
         visit.id,
-        skills=int(draft["skills"]),
+        skills=0 if outcome else int(draft["skills"]),
         person=person_name if isinstance(person_name, str) else None,
         person_key=person_key,
         note=note_text,
         now=turn.now,
+        outcome=outcome,
     )
     await refresh_household(turn.conn, visit.household_id, turn.now)
     await turn.audit("update", f"visit:{visit.id}")
     household = await households.get(turn.conn, turn.commune, visit.household_id)
-    assert household is not None
-    return await _saved_answer(turn, household, visit.id)
+    fresh = await visits.get(turn.conn, visit.id)
+    assert household is not None and fresh is not None
+    return await _saved_answer(turn, household, fresh)
 
 
 @router.button("vw")
+@requires("visit.log")
+async def withdraw_ask(turn: Turn) -> Answer:
+    """↩️ asks first: "keep it" is the top button, where a hurried second tap lands."""
+    visit, problem = await _own_recent_visit(turn)
+    if visit is None:
+        return menu_answer(turn, turn.t(problem or "visit_no_draft"))
+    household = await households.get(turn.conn, turn.commune, visit.household_id)
+    t = turn.t
+    label = f"{household.code} · {household.head_name}" if household else ""
+    return reply(
+        turn,
+        t("visit_withdraw_confirm", household=label),
+        button(t("btn_keep_visit"), "vs"),
+        button(t("btn_yes_withdraw"), f"vwy:{visit.id}"),
+        edit=True,
+        state=keep_draft(turn),
+    )
+
+
+@router.button("vwy")
 @requires("visit.log")
 async def withdraw(turn: Turn) -> Answer:
     """Withdraw one's own visit (within 24 h); the household's status is recomputed."""
@@ -522,11 +723,50 @@ async def withdraw(turn: Turn) -> Answer:
     await turn.audit("withdraw", f"visit:{visit.id}")
     household = await households.get(turn.conn, turn.commune, visit.household_id)
     assert household is not None
-    progress = await _village_progress(turn, household.village_id)
+    progress = await village_progress(turn, household.village_id)
     return menu_answer(
         turn,
         turn.t("visit_withdrawn", household=f"{household.code} · {household.head_name}", progress=progress),
+        edit=True,
     )
+
+
+@router.button("vhe")
+@requires("visit.log")
+async def ask_officers(turn: Turn) -> Answer:
+    """🙋 A household nothing could be done for becomes a help request to the commune's officers."""
+    ident = turn.int_arg()
+    visit = await visits.get(turn.conn, ident) if ident is not None else None
+    member = turn.member
+    if visit is None or member is None or visit.member_id != member.id or not visit.outcome:
+        return menu_answer(turn, turn.t("stale_button"))
+    household = await households.get(turn.conn, turn.commune, visit.household_id)
+    if household is None:
+        return menu_answer(turn, turn.t("visit_out_of_scope"))
+    existing = await help_requests.raised_for(turn.conn, household.id)
+    if existing is not None:
+        return menu_answer(turn, turn.t("visit_already_asked", id=existing.id))
+    reason = turn.t(f"outcome_{visit.outcome}")
+    detail = f"Hộ {household.code} · {household.head_name}: {reason}" + (f" — {visit.note}" if visit.note else "")
+    request = await help_requests.create(
+        turn.conn,
+        commune=turn.commune,
+        village_id=household.village_id,
+        citizen=None,
+        topic="other",
+        detail=detail,
+        time_pref="any",
+        phone=None,
+        at_home="elderly" in household.priorities or "disabled" in household.priorities,
+        routed_to="officers",
+        now=turn.now,
+        household_id=household.id,
+        raised_by=member.id,
+    )
+    await turn.audit("help.request", f"help:{request.id}", routed_to="officers", household=household.id)
+    village = (await village_names(turn)).get(household.village_id, "")
+    sent = menu_answer(turn, turn.t("visit_asked_officers", id=request.id), edit=True)
+    return Answer([*sent.messages, *offers(turn, request, village, await officers(turn))], sent.state)
 
 
 @router.button("vr")
@@ -541,12 +781,12 @@ async def recent(turn: Turn) -> Answer:
         if household is not None:
             items.append(button(f"✏️ {household.code} · {household.head_name}"[:60], f"ve:{visit.id}"))
     if not items:
-        return menu_answer(turn, turn.t("visit_no_draft"))
-    return reply(turn, turn.t("visit_found", count=len(items)), *items, edit=True, state={})
+        return menu_answer(turn, turn.t("visit_no_recent"), state=keep_draft(turn))
+    return reply(turn, turn.t("visit_found", count=len(items)), *items, edit=True, state=keep_draft(turn))
 
 
 @router.button("vq")
 @with_draft
 async def cancel(turn: Turn, draft: dict[str, Any]) -> Answer:
     """Drop the draft; nothing was saved."""
-    return menu_answer(turn, turn.t("visit_cancelled"), edit=True)
+    return menu_answer(turn, turn.t("visit_cancelled"), edit=True, state={})

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.coverage import describe
+from bot.coverage import RULE, describe
 from bot.privacy import has_id_number
-from bot.roster import ExportRow, ParsedRoster, export_xlsx, parse_roster
+from bot.roster import ExportRow, ParsedRoster, export_xlsx, parse_roster, table_xlsx
 from bot.store import Conn, audit, households, villages
 from bot.store.households import NewHousehold
 from bot.text import fold
@@ -183,6 +183,61 @@ def export_roster(
 
     data = export_xlsx(rows(), title=f"Danh sách hộ — {commune_name}")
     return data, count
+
+
+VILLAGE_HEADER = (
+    "Thôn/xóm",
+    "Số hộ",
+    "Hộ đã đạt",
+    "Tỷ lệ đạt (%)",
+    "Đạt mới trong tuần",
+    "Lượt thăm trong tuần",
+    "Lượt chưa làm được trong tuần",
+    "Hộ ưu tiên chưa đạt",
+    "Hộ chưa thăm lần nào",
+)
+
+
+def export_village_figures(
+    conn: sqlite3.Connection, *, commune: str, commune_name: str, since: str, cutoff: str
+) -> tuple[bytes, int]:
+    """Figures per village and for the commune — no names, no addresses: what a report needs.
+
+    `since` is the week's start (ISO, UTC) and `cutoff` the local time the figures were read, written
+    in the file so that a printed copy says when it was true.
+    """
+    rows = conn.execute(
+        "SELECT v.name,"
+        " (SELECT count(*) FROM households h WHERE h.village_id = v.id),"
+        " (SELECT count(*) FROM households h WHERE h.village_id = v.id AND h.reached_at IS NOT NULL),"
+        " (SELECT count(*) FROM households h WHERE h.village_id = v.id AND h.reached_at >= ?),"
+        " (SELECT count(*) FROM visits x JOIN households h ON h.id = x.household_id"
+        "   WHERE h.village_id = v.id AND x.created_at >= ? AND x.withdrawn_at IS NULL),"
+        " (SELECT count(*) FROM visits x JOIN households h ON h.id = x.household_id"
+        "   WHERE h.village_id = v.id AND x.created_at >= ? AND x.withdrawn_at IS NULL AND x.outcome IS NOT NULL),"
+        " (SELECT count(*) FROM households h WHERE h.village_id = v.id AND h.reached_at IS NULL"
+        "   AND h.priority_rank > 0),"
+        " (SELECT count(*) FROM households h WHERE h.village_id = v.id AND h.last_visit_at IS NULL)"
+        " FROM villages v WHERE v.commune = ? ORDER BY v.id",
+        (since, since, since, commune),
+    ).fetchall()
+    counts = [[int(n) for n in r[1:]] for r in rows]
+    sums = [sum(column) for column in zip(*counts, strict=True)] if counts else [0] * (len(VILLAGE_HEADER) - 2)
+    table: list[list[object]] = [
+        [str(r[0]), n[0], n[1], _share(n[1], n[0]), *n[2:]] for r, n in zip(rows, counts, strict=True)
+    ]
+    table.append(["Cả xã", sums[0], sums[1], _share(sums[1], sums[0]), *sums[2:]])
+    notes = [
+        f"Số liệu tính đến {cutoff}. Tuần tính từ thứ Hai 00:00.",
+        "Nguồn: DVC Assistant — các lần hỗ trợ do Tổ công nghệ số ghi nhận.",
+        "Hộ đạt: " + RULE,
+    ]
+    title = f"Số liệu Tổ công nghệ số theo thôn — {commune_name}"
+    return table_xlsx(title=title, notes=notes, header=VILLAGE_HEADER, rows=table), len(rows)
+
+
+def _share(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
 
 
 def household_count(conn: sqlite3.Connection, *, commune: str) -> int:

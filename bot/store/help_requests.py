@@ -38,6 +38,7 @@ class HelpRequest:
     created_at: str
     taken_at: str | None
     closed_at: str | None
+    household_id: int | None = None  # set when a volunteer raised it for a household they visited
 
     @property
     def is_open(self) -> bool:
@@ -46,7 +47,7 @@ class HelpRequest:
 
 _COLUMNS = (
     "id, commune, village_id, channel, chat_id, topic, detail, time_pref, phone, at_home, status, routed_to,"
-    " volunteer_id, created_at, taken_at, closed_at"
+    " volunteer_id, created_at, taken_at, closed_at, household_id"
 )
 
 
@@ -68,6 +69,7 @@ def _request(row: Sequence[object]) -> HelpRequest:
         at,
         taken,
         closed,
+        household,
     ) = row
     citizen = Recipient(str(channel), str(chat)) if channel is not None and chat is not None else None
     return HelpRequest(
@@ -86,6 +88,7 @@ def _request(row: Sequence[object]) -> HelpRequest:
         str(at),
         None if taken is None else str(taken),
         None if closed is None else str(closed),
+        None if household is None else int(str(household)),
     )
 
 
@@ -98,7 +101,7 @@ async def create(
     *,
     commune: str,
     village_id: int,
-    citizen: Recipient,
+    citizen: Recipient | None,
     topic: str,
     detail: str | None,
     time_pref: str,
@@ -106,17 +109,21 @@ async def create(
     at_home: bool,
     routed_to: str,
     now: datetime,
+    household_id: int | None = None,
+    raised_by: int | None = None,
 ) -> HelpRequest:
+    """A citizen's request, or (citizen None) one a volunteer raised for a household they could not help."""
     if time_pref not in TIMES:
         raise ValueError("unknown time preference")
     async with conn.execute(
         "INSERT INTO help_requests (commune, village_id, channel, chat_id, topic, detail, time_pref, phone, at_home,"
-        f" routed_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+        " routed_to, created_at, household_id, raised_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        f" RETURNING {_COLUMNS}",
         (
             commune,
             village_id,
-            citizen.channel,
-            citizen.chat_id,
+            citizen.channel if citizen else None,
+            citizen.chat_id if citizen else None,
             topic[:60],
             None if detail is None else detail[:MAX_DETAIL],
             time_pref,
@@ -124,6 +131,8 @@ async def create(
             int(at_home),
             routed_to,
             _stamp(now),
+            household_id,
+            raised_by,
         ),
     ) as cursor:
         row = await cursor.fetchone()
@@ -146,6 +155,26 @@ async def of_citizen(conn: Conn, citizen: Recipient, limit: int = 10) -> list[He
         (citizen.channel, citizen.chat_id, limit),
     )
     return [_request(tuple(r)) for r in rows]
+
+
+async def open_in_commune(conn: Conn, commune: str, limit: int = 20) -> list[HelpRequest]:
+    """The commune's requests still open or taken, oldest first (what officers keep an eye on)."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM help_requests WHERE commune = ? AND status IN ('open', 'taken') ORDER BY id LIMIT ?",
+        (commune, limit),
+    )
+    return [_request(tuple(r)) for r in rows]
+
+
+async def raised_for(conn: Conn, household_id: int) -> HelpRequest | None:
+    """The open request a volunteer already raised for this household, if any (one is enough)."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM help_requests WHERE household_id = ? AND status IN ('open', 'taken')"
+        " ORDER BY id DESC LIMIT 1",
+        (household_id,),
+    )
+    row = next(iter(rows), None)
+    return None if row is None else _request(tuple(row))
 
 
 async def of_volunteer(conn: Conn, member_id: int, limit: int = 10) -> list[HelpRequest]:

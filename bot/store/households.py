@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rapidfuzz import fuzz, process
+
 from bot.store.database import Conn
 from bot.store.database import opt_str as _opt
 from bot.text import fold
@@ -93,8 +95,17 @@ async def get(conn: Conn, commune: str, household_id: int) -> Household | None:
     return _household(tuple(row)) if row is not None else None
 
 
+FUZZY_CUTOFF = 85  # rapidfuzz WRatio, 0–100: "nguyen van hunh" → "nguyen van hung" scores 93
+FUZZY_SPREAD = 5  # keep only names about as close as the best one
+FUZZY_POOL = 50_000  # names compared at most (a commune has a few thousand households)
+
+
 async def search(conn: Conn, village_ids: Sequence[int], query: str, limit: int = 8) -> list[Household]:
-    """By code (prefix first) or by the head's name, diacritic-insensitive, within the given villages."""
+    """By code (prefix first) or by the head's name, diacritic-insensitive, within the given villages.
+
+    When nothing contains the typed text, names within a light typo are offered ("nguyen van hunh",
+    "ngyen van an", "nguyen hung"): volunteers type fast on small phones.
+    """
     if not village_ids:
         return []
     key, folded = code_key(query), fold(query)
@@ -105,7 +116,28 @@ async def search(conn: Conn, village_ids: Sequence[int], query: str, limit: int 
         " ORDER BY (code_key = ?) DESC, (code_key LIKE ? ESCAPE '\\') DESC, head_folded LIMIT ?",
         (*village_ids, f"%{_like(key)}%", f"%{_like(folded)}%", key, f"{_like(key)}%", limit),
     )
-    return [_household(tuple(r)) for r in rows]
+    if rows or len(folded.replace(" ", "")) < 4:
+        return [_household(tuple(r)) for r in rows]
+    return await _near_names(conn, village_ids, folded, limit)
+
+
+async def _near_names(conn: Conn, village_ids: Sequence[int], folded: str, limit: int) -> list[Household]:
+    marks = ",".join("?" * len(village_ids))
+    pool = await conn.execute_fetchall(
+        f"SELECT id, head_folded FROM households WHERE village_id IN ({marks}) LIMIT ?",
+        (*village_ids, FUZZY_POOL),
+    )
+    names = {int(r[0]): str(r[1]) for r in pool}
+    found = process.extract(folded, names, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF, limit=limit)
+    if not found:
+        return []
+    best = found[0][1]
+    ids = [int(i) for _, score, i in found if score >= best - FUZZY_SPREAD]
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM households WHERE id IN ({','.join('?' * len(ids))})", tuple(ids)
+    )
+    by_id = {int(str(r[0])): _household(tuple(r)) for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _like(text: str) -> str:

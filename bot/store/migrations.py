@@ -268,6 +268,33 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX subscriptions_commune ON subscriptions (commune, village_id);
         """,
     ),
+    (
+        5,
+        "visits with nothing achieved, outside the volunteer's area, linked to help; household moves",
+        """
+        ALTER TABLE visits ADD COLUMN outcome TEXT
+            CHECK (outcome IS NULL OR outcome IN ('no_phone', 'no_chip', 'not_home', 'refused', 'other'));
+        ALTER TABLE visits ADD COLUMN outside INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE visits ADD COLUMN help_id INTEGER REFERENCES help_requests (id);
+        ALTER TABLE help_requests ADD COLUMN household_id INTEGER REFERENCES households (id);
+        ALTER TABLE help_requests ADD COLUMN raised_by INTEGER REFERENCES members (id);
+
+        CREATE TABLE household_moves (
+            id INTEGER PRIMARY KEY,
+            commune TEXT NOT NULL,
+            household_id INTEGER NOT NULL REFERENCES households (id),
+            from_village INTEGER NOT NULL REFERENCES villages (id),
+            to_village INTEGER NOT NULL REFERENCES villages (id),
+            requested_by INTEGER NOT NULL REFERENCES members (id),
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'refused')),
+            created_at TEXT NOT NULL,
+            decided_at TEXT,
+            decided_by INTEGER REFERENCES members (id)
+        );
+        CREATE INDEX help_requests_household ON help_requests (household_id) WHERE household_id IS NOT NULL;
+        CREATE UNIQUE INDEX household_moves_pending ON household_moves (household_id) WHERE status = 'pending';
+        """,
+    ),
 ]
 
 

@@ -1,4 +1,8 @@
-"""Household visits: what the trained person can now do, logged once per confirmation."""
+"""Household visits: what the trained person can now do, logged once per confirmation.
+
+A visit where nothing could be done is logged too, with its reason (`outcome`): it counts as a
+visit (the household was not forgotten) and never toward reached, because its skills are 0.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +24,16 @@ class Visit:
     note: str | None
     created_at: datetime
     withdrawn_at: str | None
+    outcome: str | None = None  # why nothing was achieved (OUTCOMES); None for a visit that trained someone
+    outside: bool = False  # the household is not in the volunteer's villages
 
 
-_COLUMNS = "id, household_id, member_id, skills, person, note, created_at, withdrawn_at"
+OUTCOMES = ("no_phone", "no_chip", "not_home", "refused", "other")
+_COLUMNS = "id, household_id, member_id, skills, person, note, created_at, withdrawn_at, outcome, outside"
 
 
 def _visit(row: Sequence[object]) -> Visit:
-    i, household, member, skills, person, note, created, withdrawn = row
+    i, household, member, skills, person, note, created, withdrawn, outcome, outside = row
     return Visit(
         int(str(i)),
         int(str(household)),
@@ -36,6 +43,8 @@ def _visit(row: Sequence[object]) -> Visit:
         _opt(note),
         datetime.fromisoformat(str(created)),
         _opt(withdrawn),
+        _opt(outcome),
+        bool(outside),
     )
 
 
@@ -50,13 +59,32 @@ async def record(
     person_key: str,
     note: str | None,
     now: datetime,
+    outcome: str | None = None,
+    outside: bool = False,
+    help_id: int | None = None,
 ) -> tuple[Visit, bool]:
     """Insert once per request key: a double tap or a re-delivered confirm returns the first visit."""
+    if outcome is not None and (outcome not in OUTCOMES or skills):
+        raise ValueError("a visit with nothing achieved has a known reason and no skills")
     stamp = now.isoformat(timespec="seconds")
     cursor = await conn.execute(
         "INSERT INTO visits (household_id, member_id, request_key, skills, person, person_key, note,"
-        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING",
-        (household_id, member_id, request_key, skills, person, person_key, note, stamp, stamp),
+        " created_at, updated_at, outcome, outside, help_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (request_key) DO NOTHING",
+        (
+            household_id,
+            member_id,
+            request_key,
+            skills,
+            person,
+            person_key,
+            note,
+            stamp,
+            stamp,
+            outcome,
+            int(outside),
+            help_id,
+        ),
     )
     created = cursor.rowcount == 1
     rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM visits WHERE request_key = ?", (request_key,))
@@ -95,10 +123,13 @@ async def update(
     person_key: str,
     note: str | None,
     now: datetime,
+    outcome: str | None = None,
 ) -> None:
+    if outcome is not None and (outcome not in OUTCOMES or skills):
+        raise ValueError("a visit with nothing achieved has a known reason and no skills")
     await conn.execute(
-        "UPDATE visits SET skills = ?, person = ?, person_key = ?, note = ?, updated_at = ? WHERE id = ?",
-        (skills, person, person_key, note, now.isoformat(timespec="seconds"), visit_id),
+        "UPDATE visits SET skills = ?, person = ?, person_key = ?, note = ?, outcome = ?, updated_at = ? WHERE id = ?",
+        (skills, person, person_key, note, outcome, now.isoformat(timespec="seconds"), visit_id),
     )
 
 
@@ -109,13 +140,26 @@ async def withdraw(conn: Conn, visit_id: int, now: datetime) -> None:
     )
 
 
-async def active_for_household(conn: Conn, household_id: int) -> list[tuple[str, int, str]]:
-    """(person_key, skills, created_at) of the household's visits that were not withdrawn."""
+async def active_for_household(
+    conn: Conn, household_id: int, *, leave_out: int | None = None
+) -> list[tuple[str, int, str]]:
+    """(person_key, skills, created_at) of the household's visits that were not withdrawn
+    (without visit `leave_out`: the one being corrected)."""
     rows = await conn.execute_fetchall(
-        "SELECT person_key, skills, created_at FROM visits WHERE household_id = ? AND withdrawn_at IS NULL",
-        (household_id,),
+        "SELECT person_key, skills, created_at FROM visits WHERE household_id = ? AND withdrawn_at IS NULL"
+        " AND id IS NOT ?",
+        (household_id, leave_out),
     )
     return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+
+async def by_member_since(conn: Conn, member_id: int, since: datetime, limit: int = 200) -> list[Visit]:
+    """All the member's visits since `since`, withdrawn ones included, latest first ("my week")."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM visits WHERE member_id = ? AND created_at >= ? ORDER BY id DESC LIMIT ?",
+        (member_id, since.isoformat(timespec="seconds"), limit),
+    )
+    return [_visit(tuple(r)) for r in rows]
 
 
 async def recent_by_member(conn: Conn, member_id: int, since: datetime) -> list[Visit]:
