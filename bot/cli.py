@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     exp = hsub.add_parser("export", help="export households with status, last visit and volunteer as XLSX")
     exp.add_argument("--commune", required=True)
     exp.add_argument("file", type=Path)
+
+    digest = sub.add_parser("digest", help="officers' weekly and monthly digest")
+    dsub = digest.add_subparsers(dest="digest_command", required=True)
+    preview = dsub.add_parser("preview", help="print a digest and write its chart PNG, for checking")
+    preview.add_argument("--commune", required=True)
+    period = preview.add_mutually_exclusive_group()
+    period.add_argument("--week", help="ISO week, e.g. 2026-W47 (default: the last week that ended)")
+    period.add_argument("--month", help="a month, e.g. 2026-11")
+    preview.add_argument("--png", type=Path, help="chart file (default: digest-<period>.png here)")
     return parser
 
 
@@ -74,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.households_command == "import":
             return asyncio.run(import_command(settings, args.file, args.commune, args.create_villages))
         return asyncio.run(export_command(settings, args.commune, args.file))
+    if args.command == "digest":
+        return asyncio.run(digest_preview(settings, args.commune, args.week, args.month, args.png))
     if args.command == "demo":
         from bot.sandbox.demo import run_demo
 
@@ -342,4 +353,48 @@ async def export_command(settings: Settings, code: str, path: Path) -> int:
         await db.close()
     await asyncio.to_thread(path.write_bytes, data)
     print(f"exported {count} households to {path}")
+    return 0
+
+
+async def digest_preview(settings: Settings, code: str, week: str | None, month: str | None, png: Path | None) -> int:
+    """The digest officers would get for a period, printed, with its chart written next to it."""
+    from zoneinfo import ZoneInfo
+
+    from bot.services import figures
+    from bot.services.digest import prepare, render_text
+
+    tz = settings.timezone
+    try:
+        if week:
+            period = figures.week(week, tz)
+        elif month:
+            period = figures.month(month, tz)
+        else:
+            period = figures.last_ended("week", datetime.now(UTC), tz)
+    except ValueError as exc:
+        print(f"{exc} (ví dụ: --week 2026-W47 hoặc --month 2026-11)", file=sys.stderr)
+        return 2
+    try:
+        content = load_content(settings.content_dir, code)
+    except ContentError as exc:
+        print(f"content error: {exc}", file=sys.stderr)
+        return 2
+    opened = await _open_for(settings, code)
+    if opened is None:
+        return 2
+    db, _ = opened
+    target = content.commune.targets.get("target_date")
+    try:
+        made = await db.read(
+            lambda conn: prepare(conn, commune=code, period=period, target_date=str(target) if target else None)
+        )
+    finally:
+        await db.close()
+    if period.end > datetime.now(UTC):
+        ends = period.end.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M")
+        print(f"Lưu ý: kỳ {period.label} chưa kết thúc ({ends}); số liệu tính đến hiện tại.", file=sys.stderr)
+    print(render_text(made.figures, content, tz, settings.content_dir))
+    path = png or Path(f"digest-{period.label}.png")
+    await asyncio.to_thread(path.write_bytes, made.chart)
+    print(f"\n📊 Biểu đồ: {path}")
     return 0

@@ -6,6 +6,7 @@ fields, so an operator never has to read code to deploy.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -60,6 +61,10 @@ class Settings(BaseSettings):
     commune: str = Field(default="11242", description="Code of the commune to serve: content/communes/<code>.yaml.")
     content_dir: Path = Field(default=REPO_CONTENT_DIR, description="Folder holding guides/, communes/, strings/.")
     log_level: str = Field(default="INFO", description="Python logging level.")
+    digest_time: time = Field(
+        default=time(7, 30),
+        description="Local time (HH:MM) the weekly digest goes out on Mondays and the monthly one on the 1st.",
+    )
 
     @field_validator("commune")
     @classmethod

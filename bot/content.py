@@ -85,6 +85,7 @@ RUNTIME_VARIABLES = frozenset(
         "week_reached",
         "old",
         "new",
+        "waiting",
     }
 )
 # libyaml's parser when PyYAML was built with it: the content (3,000 examples) loads 10× faster.

@@ -185,6 +185,13 @@ class Engine:
         new += await self._notifications(conn, item_id, others, now)
         return await outbox.add(conn, new, now)
 
+    async def notify(self, conn: Conn, messages: Sequence[Outbound], now: datetime) -> list[OutboxItem]:
+        """Store messages for other people outside any turn (the scheduler's): each fitted to its
+        recipient's channel like a turn's notifications, each with its own `key`."""
+        if any(m.to is None or not m.key for m in messages):
+            raise ValueError("scheduled messages need a recipient and a key")
+        return await outbox.add(conn, await self._notifications(conn, 0, messages, now), now)
+
     async def _notifications(
         self, conn: Conn, item_id: int, messages: Sequence[Outbound], now: datetime
     ) -> list[NewMessage]:

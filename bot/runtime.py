@@ -101,7 +101,7 @@ class Service:
         if self._with_scheduler:
             from scheduler.app import build_scheduler
 
-            scheduler = build_scheduler(self.core.db, self.core.services.settings.timezone, self.core.services.clock)
+            scheduler = build_scheduler(self.core)
             scheduler.start()
             self._scheduler = scheduler
         for channel in self.channels.values():

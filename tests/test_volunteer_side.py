@@ -364,3 +364,85 @@ async def test_exports_default_to_figures_per_village_and_the_named_list_is_expl
     assert ("member:1", "export.request", "households", {"personal": True}) in actions
     await team.volunteer.press_data("exhy")  # forged by someone else: refused, nothing queued
     assert "dành cho" in team.volunteer.text and await core.run_tasks() == []
+
+
+# ---- what ✅ saves is what the summary showed ------------------------------------------------------------
+
+
+async def test_an_earlier_summary_cannot_save_a_draft_changed_since(team: Team, core: Core) -> None:
+    v = team.volunteer
+    await open_household(v, "H003", "H003")
+    await v.press("🚫 Không làm được")
+    reasons = v.last
+    await v.press("Không có ai ở nhà")
+    old_confirm = v.data_for("✅ Xác nhận")
+    v.last = reasons  # back on the reasons message, still on screen above the summary
+    await v.press("◀ Quay lại đánh dấu")
+    for skill in ("Tài khoản mức 2", "Đăng nhập được", "Đã nộp hoặc tra cứu"):
+        await v.press(f"☐ {skill}")
+    await v.press_data(old_confirm)
+    assert "đã thay đổi" in v.text and "☑ Tài khoản mức 2 đã kích hoạt" in v.labels
+    assert await value(core, "SELECT count(*) FROM visits") == 0  # nothing saved unseen
+
+
+async def test_a_typed_word_after_going_back_from_another_reason_is_not_taken_as_the_reason(team: Team) -> None:
+    v = team.volunteer
+    await open_household(v, "H001", "H001")
+    await v.press("🚫 Không làm được")
+    await v.press("Lý do khác")
+    await v.press("◀ Quay lại đánh dấu")
+    await v.press("☐ Đã cài VNeID")
+    await v.send("abc")
+    assert "vẫn giữ lần ghi" in v.text and "☑ Đã cài VNeID" in v.labels  # the ticks again, not a reason
+
+
+async def test_a_correction_with_every_tick_removed_is_not_saved_empty(team: Team, core: Core) -> None:
+    v = team.volunteer
+    await open_household(v, "H001", "H001")
+    await v.press("☐ Đã cài VNeID")
+    await v.press("Tiếp ▶")
+    await v.press("Bỏ qua ▶")
+    await v.press("Bỏ qua ▶")
+    await v.press("✅ Xác nhận")
+    await v.press("✏️ Sửa")
+    await v.press("☑ Đã cài VNeID")
+    await v.send("xong")  # typed: back to the ticks, not to a summary of nothing
+    assert "☐ Đã cài VNeID" in v.labels and "✅ Xác nhận" not in v.labels
+    await v.press("Tiếp ▶")
+    assert "ít nhất một việc" in v.text
+    assert await value(core, "SELECT skills FROM visits") == 1
+
+
+async def test_the_volunteer_who_raised_a_household_sees_it_and_hears_when_it_is_taken_and_done(
+    team: Team, core: Core
+) -> None:
+    v, officer, mail = team.volunteer, team.officer, Mail(core)
+    await open_household(v, "H002", "H002")
+    await v.press("🚫 Không làm được")
+    await v.press("Chưa có căn cước gắn chip")
+    await v.press("✅ Xác nhận")
+    await v.press("🙋 Nhờ cán bộ xã")
+    await v.command("requests")
+    assert "Hộ anh/chị đã chuyển cán bộ xã" in v.text and "H002 · Trần Thị Bình" in v.text
+    await officer.press_data(press_on(mail.last(officer), "✋ Nhận giúp"))
+    assert "Cán bộ Hoa" in mail.last(v).text and "đã có" in mail.last(v).text
+    await officer.press("✅ Đã giúp xong")
+    assert "giúp xong" in mail.last(v).text
+    await v.command("requests")
+    assert "đã xong" in v.text
+
+
+async def test_my_week_counts_a_household_once_and_only_when_this_volunteer_helped_reach_it(
+    team: Team, core: Core
+) -> None:
+    v = team.volunteer
+    for skills in (["Tài khoản mức 2", "Đăng nhập được", "Đã nộp hoặc tra cứu"], ["Đã thanh toán"]):
+        await open_household(v, "H002", "H002")
+        for skill in skills:
+            await v.press(f"☐ {skill}")
+        await v.press("Tiếp ▶")
+        await v.press("Bỏ qua ▶")
+        await v.press("Bỏ qua ▶")
+        await v.press("✅ Xác nhận")
+    await v.press_data("vm")
+    assert "Hôm nay: 2 lượt thăm, 1 hộ đạt" in v.text

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from bot.flows import guides, help, menu, mydata, newhousehold, progress, roster, search, settings, team, visits
+from bot.flows import (
+    guides,
+    help,
+    menu,
+    mydata,
+    newhousehold,
+    progress,
+    reports,
+    roster,
+    search,
+    settings,
+    team,
+    visits,
+)
 from bot.flows.base import Answer, Router, Services, Turn
 
 __all__ = ["Answer", "Router", "Services", "Turn", "build_router"]
@@ -22,6 +35,7 @@ def build_router() -> Router:
         settings.router,
         help.router,
         mydata.router,
+        reports.router,
     ):
         root.include(module_router)
     return root

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bot.content import Content
 from bot.flows.base import Answer, Router, Turn, button, parse_id, requires, rows
 from bot.flows.common import kept_state, menu_answer, menu_row, reading, reply, star_row
 from bot.messages import Outbound, Recipient
@@ -112,13 +113,13 @@ async def _ask_need(turn: Turn, draft: dict[str, Any], *, remember: int | None =
     return reply(turn, t("help_need", village=village), *choices, footer=footer, state=state)
 
 
-def need_text(turn: Turn, topic: str, detail: str | None) -> str:
+def need_text(content: Content, topic: str, detail: str | None) -> str:
     """What the request is about, in words: the guide's or topic's title, or the person's own words."""
     kind, _, ident = topic.partition(":")
-    if kind == "g" and ident in turn.content.guides:
-        return turn.content.guides[ident].title
+    if kind == "g" and ident in content.guides:
+        return content.guides[ident].title
     if kind == "t":
-        for item in turn.content.topics:
+        for item in content.topics:
             if item.id == ident:
                 return item.title
     return detail or "Khác"
@@ -131,7 +132,7 @@ async def need_chosen(turn: Turn) -> Answer:
     if draft is None:
         return menu_answer(turn, turn.t("help_draft_gone"))
     topic = ":".join(args)
-    if len(args) != 2 or need_text(turn, topic, None) == "Khác":
+    if len(args) != 2 or need_text(turn.content, topic, None) == "Khác":
         return await _ask_need(turn, draft)
     return _ask_time(turn, _with_draft(turn, draft, topic=topic, detail=None))
 
@@ -216,7 +217,7 @@ async def _confirm(turn: Turn, draft: dict[str, Any], *, edit: bool = False) -> 
     text = t(
         "help_confirm",
         village=await village_name(turn, draft.get("v")) or "",
-        need=need_text(turn, str(draft.get("topic")), draft.get("detail")),
+        need=need_text(turn.content, str(draft.get("topic")), draft.get("detail")),
         time=t(f"help_time_{draft.get('time')}"),
         phone=shown(phone) if isinstance(phone, str) else t("help_chat_only"),
         at_home=bool(draft.get("home")),
@@ -323,7 +324,7 @@ def _describe(turn: Turn, key: str, request: HelpRequest, village: str, *, phone
         key,
         id=request.id,
         village=village,
-        need=need_text(turn, request.topic, request.detail),
+        need=need_text(turn.content, request.topic, request.detail),
         time=t(f"help_time_{request.time_pref}"),
         phone=phone if phone_visible else None,
         at_home=request.at_home,
@@ -384,7 +385,19 @@ async def take(turn: Turn) -> Answer:
             text = turn.t("help_taken_other", id=taken.id, name=member.label)
             to = Recipient(other.channel, other.chat_id)
             out.append(Outbound(text, to=to, key=f"help:{taken.id}:taken:{taken.taken_at}:{other.id}"))
+    out += await _tell_raiser(turn, taken, "help_raiser_taken", member.label, f"taken:{taken.taken_at}")
     return Answer(out, answer.state)
+
+
+async def _tell_raiser(turn: Turn, request: HelpRequest, key: str, name: str, event: str) -> list[Outbound]:
+    """The volunteer who sent a household up to the officers hears when it is taken and when it is done."""
+    if request.raised_by is None or (turn.member is not None and turn.member.id == request.raised_by):
+        return []
+    raiser = await members.by_id(turn.conn, turn.commune, request.raised_by)
+    if raiser is None or not raiser.active:
+        return []
+    to = Recipient(raiser.channel, raiser.chat_id)
+    return [Outbound(turn.t(key, id=request.id, name=name), to=to, key=f"help:{request.id}:raiser:{event}")]
 
 
 def _holder_screen(turn: Turn, request: HelpRequest, village: str) -> Answer:
@@ -437,6 +450,7 @@ async def done(turn: Turn) -> Answer:
         helper = await _helper_name(turn, request.volunteer_id)
         text = t("help_done_citizen", id=request.id, name=helper)
         out.append(_to_citizen(turn, request, text, "done", (star_row(f"hr:{request.id}"),)))
+    out += await _tell_raiser(turn, request, "help_raiser_done", await _helper_name(turn, request.volunteer_id), "done")
     return Answer(out, kept_state(turn))
 
 
@@ -557,7 +571,7 @@ async def my_requests(turn: Turn) -> Answer:
     mine = await help_requests.of_citizen(turn.conn, turn.inbound.sender)
     for request in mine:
         holder = await _helper_name(turn, request.volunteer_id) if request.volunteer_id else ""
-        need = need_text(turn, request.topic, request.detail)
+        need = need_text(turn.content, request.topic, request.detail)
         lines.append(f"#{request.id} · {need} — {status_word(turn, request, holder)}")
         if request.is_open:
             actions.append(button(f"{t('btn_cancel_request')} #{request.id}", f"hc:{request.id}"))
@@ -569,9 +583,16 @@ async def my_requests(turn: Turn) -> Answer:
         text_parts.append(
             t("help_requests_volunteer")
             + "\n"
-            + "\n".join(f"#{r.id} · {need_text(turn, r.topic, r.detail)}" for r in held)
+            + "\n".join(f"#{r.id} · {need_text(turn.content, r.topic, r.detail)}" for r in held)
         )
         actions += [button(f"✋ #{r.id}", f"ha:{r.id}") for r in held]
+    raised = await help_requests.raised_by(turn.conn, turn.member.id) if turn.member is not None else []
+    if raised:
+        listed = []
+        for r in raised:
+            holder = await _helper_name(turn, r.volunteer_id) if r.volunteer_id else ""
+            listed.append(f"#{r.id} · {r.detail or ''} — {status_word(turn, r, holder)}")
+        text_parts.append(t("help_requests_raised") + "\n" + "\n".join(listed))
     if turn.can("team.manage"):
         commune_part, take = await _commune_open(turn)
         text_parts += commune_part
@@ -583,7 +604,12 @@ async def my_requests(turn: Turn) -> Answer:
 
 async def _commune_open(turn: Turn) -> tuple[list[str], list[Any]]:
     """Officers: every request of the commune still waiting, oldest first, with how long it has waited."""
-    waiting = await help_requests.open_in_commune(turn.conn, turn.commune, limit=OFFICER_LISTED)
+    mine = turn.member.id if turn.member is not None else None
+    waiting = [
+        r
+        for r in await help_requests.open_in_commune(turn.conn, turn.commune, limit=OFFICER_LISTED)
+        if r.volunteer_id is None or r.volunteer_id != mine  # what they hold is listed above
+    ]
     if not waiting:
         return [], []
     lines = []
@@ -591,12 +617,14 @@ async def _commune_open(turn: Turn) -> tuple[list[str], list[Any]]:
         village = await village_name(turn, request.village_id) or ""
         holder = await _helper_name(turn, request.volunteer_id) if request.volunteer_id else ""
         hours = int((turn.now - datetime.fromisoformat(request.created_at)).total_seconds() // 3600)
-        need = need_text(turn, request.topic, request.detail)
+        need = need_text(turn.content, request.topic, request.detail)
         lines.append(
             f"#{request.id} · {village} · {need} — {status_word(turn, request, holder)} "
             + turn.t("help_waited", count=hours)
         )
     take = [button(f"{turn.t('btn_take')} #{r.id}", f"ha:{r.id}") for r in waiting if r.status == "open"]
+    if not turn.can("help.take"):  # an admin sees the list, and takes nothing
+        take = []
     return [turn.t("help_requests_commune") + "\n" + "\n".join(lines)], take[:MAX_TAKE_BUTTONS]
 
 

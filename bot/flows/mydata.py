@@ -101,7 +101,7 @@ async def my_data(turn: Turn) -> Answer:
                 "mydata_request",
                 id=request.id,
                 status=status_word(turn, request, "Tổ công nghệ số"),
-                need=need_text(turn, request.topic, request.detail),
+                need=need_text(turn.content, request.topic, request.detail),
                 phone=shown(request.phone) if request.phone else None,
             )
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 
 from bot.flows.base import Answer, Router, Turn, button, requires
-from bot.flows.common import menu_answer, reply
+from bot.flows.common import kept_state, menu_answer, reply
 from bot.flows.help import officers
 from bot.flows.visits import (
     clean_name,
@@ -67,19 +67,20 @@ async def new_household_name(turn: Turn) -> Answer:
     name = clean_name(turn.inbound.text, MAX_HEAD_NAME)
     if name is None:
         return reply(turn, turn.t("visit_bad_name", limit=MAX_HEAD_NAME), state=turn.state)
-    everywhere = [v.id for v in await villages.for_commune(turn.conn, turn.commune)]
-    found = await households.search(turn.conn, everywhere, name)
-    here = [h for h in found if h.village_id in mine]
-    elsewhere = [h for h in found if h.village_id not in mine][:MAX_ELSEWHERE]
-    if not found:
-        return _new_draft(turn, village_id, name)
+    # Searched apart, so that common names elsewhere never push the volunteer's own match off the list.
+    others = [v.id for v in await villages.for_commune(turn.conn, turn.commune) if v.id not in mine]
+    here = await households.search(turn.conn, mine, name)
+    elsewhere = await households.search(turn.conn, others, name, limit=MAX_ELSEWHERE) if others else []
     names = await village_names(turn)
+    if not here and not elsewhere:
+        return _new_draft(turn, village_id, name, names.get(village_id, ""))
     t = turn.t
-    listing, items = found_screen(turn, [*here, *elsewhere], names)
-    items = items[: len(here)]  # the others are not the volunteer's to log as their own
+    listing, items = found_screen(turn, here, names)
     outside = []
-    for i, h in enumerate(elsewhere):
+    lines = [listing] if here else []
+    for i, h in enumerate(elsewhere):  # other villages' households: name and village only
         village = names.get(h.village_id, "")
+        lines.append(f"• {h.code} · {h.head_name} — {village}")
         outside.append(button(t("btn_outside", name=h.head_name, village=village)[:60], f"vxo:{i}"))
         moved = t("btn_moved_here", name=h.head_name, village=names.get(village_id, ""))
         outside.append(button(moved[:60], f"vmv:{i}"))
@@ -91,7 +92,7 @@ async def new_household_name(turn: Turn) -> Answer:
     }
     return reply(
         turn,
-        f"{t('visit_same_name', name=name)}\n{listing}",
+        "\n".join([t("visit_same_name", name=name), *lines]),
         *items,
         *outside,
         button(t("btn_really_new"), "vnn"),
@@ -100,12 +101,12 @@ async def new_household_name(turn: Turn) -> Answer:
     )
 
 
-def _new_draft(turn: Turn, village_id: int, name: str) -> Answer:
+def _new_draft(turn: Turn, village_id: int, name: str, village: str) -> Answer:
     draft = {
         "key": secrets.token_hex(6),
         "hh": None,
         "new": {"village": village_id, "name": name},
-        "label": f"{name} (hộ mới)",
+        "label": f"{name} (hộ mới) — {village}",
         "skills": 0,
     }
     return skills_screen(turn, draft)
@@ -118,10 +119,11 @@ async def really_new(turn: Turn) -> Answer:
     village_id, name = turn.state.get("new_village"), turn.state.get("new_name")
     if not isinstance(village_id, int) or not isinstance(name, str) or village_id not in await scope(turn):
         return menu_answer(turn, turn.t("visit_no_draft"))
-    return _new_draft(turn, village_id, name)
+    return _new_draft(turn, village_id, name, (await village_names(turn)).get(village_id, ""))
 
 
 @router.button("vnx")
+@requires("household.add")
 async def cancel_new(turn: Turn) -> Answer:
     return menu_answer(turn, turn.t("visit_cancelled"), edit=True, state=keep_draft(turn))
 
@@ -217,4 +219,4 @@ async def decide_move(turn: Turn) -> Answer:
     if asker is not None:
         to = Recipient(asker.channel, asker.chat_id)
         out.append(Outbound(turn.t(f"move_{word}_volunteer", **fields), to=to, key=f"move:{move.id}:{word}"))
-    return Answer(out, {})
+    return Answer(out, kept_state(turn))

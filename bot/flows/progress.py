@@ -75,9 +75,7 @@ async def todo(turn: Turn) -> Answer:
         marks = "".join(PRIORITY_MARK[p] for p in sorted(h.priorities) if p in PRIORITY_MARK)
         where = ", ".join(x for x in (h.address, names.get(h.village_id, "")) if x)
         lines.append(f"• {h.code} · {h.head_name} ({where}) {marks} — {_last_visit(h.last_visit_at, tz)}")
-    buttons = [
-        button(f"📝 {h.code} · {h.head_name} · {h.address or ''}".rstrip(" ·")[:60], f"vh:{h.id}") for h in items
-    ]
+    buttons = [button(_todo_label(h), f"vh:{h.id}") for h in items]
     edit = turn.inbound.kind == "button"
     return reply(turn, "\n".join(lines), *buttons, edit=edit, state=keep_draft(turn), footer=pager("td", page, pages))
 
@@ -99,16 +97,21 @@ async def my_week(turn: Turn) -> Answer:
         return reply(turn, t("my_week_empty"), again, edit=turn.inbound.kind == "button", state=keep_draft(turn))
     names = await village_names(turn)
     lines: list[str] = []
-    counts = {"today": [0, 0], "week": [0, 0]}  # [visits, households reached]
+    visits_in = {"today": 0, "week": 0}
+    # Households the person helped to reached in the period: reached then, and one of their visits then
+    # trained someone (a household another volunteer reached months ago is not theirs this week).
+    reached: dict[str, set[int]] = {"today": set(), "week": set()}
     for visit in mine:
         household = await households.get(turn.conn, turn.commune, visit.household_id)
         if household is None:
             continue
         when = visit.created_at.astimezone(tz)
-        reached = visit.withdrawn_at is None and not visit.outcome and household.reached_at is not None
         for period in ("today", "week") if when.date() == today else ("week",):
-            counts[period][0] += visit.withdrawn_at is None
-            counts[period][1] += reached
+            visits_in[period] += visit.withdrawn_at is None
+            since = monday if period == "week" else when.replace(hour=0, minute=0, second=0)
+            became = household.reached_at is not None and datetime.fromisoformat(household.reached_at) >= since
+            if became and visit.withdrawn_at is None and not visit.outcome:
+                reached[period].add(household.id)
         if len(lines) < MY_WEEK_LISTED:
             lines.append(
                 f"{when:%d/%m %H:%M} {_visit_mark(turn, visit, household)} {household.code} · "
@@ -116,10 +119,10 @@ async def my_week(turn: Turn) -> Answer:
             )
     text = t(
         "my_week",
-        today=counts["today"][0],
-        today_reached=counts["today"][1],
-        week=counts["week"][0],
-        week_reached=counts["week"][1],
+        today=visits_in["today"],
+        today_reached=len(reached["today"]),
+        week=visits_in["week"],
+        week_reached=len(reached["week"]),
         lines="\n".join(lines),
     )
     return reply(

@@ -104,14 +104,17 @@ async def _other_draft(turn: Turn, key: str, draft: dict[str, Any] | None) -> An
 
 async def _resume(turn: Turn, draft: dict[str, Any], note: str) -> Answer:
     """The open draft's current screen again, under a short note (no dead end after an odd tap)."""
-    if "note" in draft:
+    step = draft.get("step")
+    if step == "summary":
         answer = await _summary(turn, draft)
-    elif "reason" in draft:
+    elif step == "reasons":
+        answer = _reasons_screen(turn, draft, edit=False)
+    elif step == "reason":
         answer = _ask_reason_text(turn, draft)
-    elif "person" in draft:
+    elif step == "note":
         answer = _ask_note(turn, draft)
-    elif "people" in draft:
-        answer = _ask_person(turn, draft, draft["people"])
+    elif step == "person":
+        answer = _ask_person(turn, draft, list(draft.get("people") or []))
     else:
         return skills_screen(turn, draft, note=note)
     first, *rest = answer.messages
@@ -198,7 +201,7 @@ async def after_help(turn: Turn) -> Answer:
         household = await households.get(turn.conn, turn.commune, request.household_id)
         if household is not None:
             return await start_draft(turn, household, help_id=request.id)
-    need = need_text(turn, request.topic, request.detail)
+    need = need_text(turn.content, request.topic, request.detail)
     village = (await village_names(turn)).get(request.village_id, "")
     state = {"await": "visit_find", "help": request.id, "help_village": request.village_id}
     return reply(turn, turn.t("visit_find_after_help", id=request.id, need=need, village=village), state=state)
@@ -264,7 +267,7 @@ async def start_draft(turn: Turn, household: Household, *, outside: bool = False
     request = await help_requests.get(turn.conn, turn.commune, help_id) if help_id is not None else None
     note = None
     if request is not None:
-        note = turn.t("visit_from_help", id=request.id, need=need_text(turn, request.topic, request.detail))
+        note = turn.t("visit_from_help", id=request.id, need=need_text(turn.content, request.topic, request.detail))
     return skills_screen(turn, draft, edit=turn.inbound.kind == "button", note=note)
 
 
@@ -276,6 +279,7 @@ def skills_screen(turn: Turn, draft: dict[str, Any], *, edit: bool = False, note
     skills = int(draft.get("skills", 0))
     key = draft["key"]
     toggles = [button(tick(SKILL_LABELS[s], bool(skills & s)), f"vt:{key}:{i}") for i, s in enumerate(ALL_SKILLS)]
+    draft["step"] = "ticks"
     text = t("visit_skills", household=draft["label"], rule=RULE)
     if note:
         text = f"{note}\n\n{text}"
@@ -321,14 +325,19 @@ async def skills_done(turn: Turn, draft: dict[str, Any]) -> Answer:
 @with_draft
 async def nothing_done(turn: Turn, draft: dict[str, Any]) -> Answer:
     """🚫 Nothing could be done: why (it still counts as a visit, never as reached)."""
+    return _reasons_screen(turn, draft, edit=True)
+
+
+def _reasons_screen(turn: Turn, draft: dict[str, Any], *, edit: bool) -> Answer:
     key = draft["key"]
+    draft["step"] = "reasons"
     reasons = [button(turn.t(f"outcome_{code}"), f"vzr:{key}:{i}") for i, code in enumerate(OUTCOMES)]
     return reply(
         turn,
         turn.t("visit_why_nothing", household=draft["label"]),
         *reasons,
         button(turn.t("btn_back_to_ticks"), f"vb:{key}"),
-        edit=True,
+        edit=edit,
         state={"visit": draft, "await": "visit_draft"},
     )
 
@@ -337,6 +346,9 @@ async def nothing_done(turn: Turn, draft: dict[str, Any]) -> Answer:
 @requires("visit.log")
 @with_draft
 async def back_to_ticks(turn: Turn, draft: dict[str, Any]) -> Answer:
+    """Back from the reasons: a reason (and its typed words) chosen before no longer applies."""
+    if draft.pop("outcome", None) is not None:
+        draft.pop("note", None)
     return skills_screen(turn, draft, edit=True)
 
 
@@ -351,13 +363,13 @@ async def reason_chosen(turn: Turn, draft: dict[str, Any]) -> Answer:
         draft.pop(field, None)
     draft.update(skills=0, outcome=OUTCOMES[index], person=None)
     if OUTCOMES[index] == "other":
-        draft["reason"] = True
         return _ask_reason_text(turn, draft)
     draft["note"] = None
     return await _summary(turn, draft)
 
 
 def _ask_reason_text(turn: Turn, draft: dict[str, Any]) -> Answer:
+    draft["step"] = "reason"
     return reply(
         turn,
         turn.t("visit_reason_text", limit=MAX_NOTE),
@@ -381,6 +393,7 @@ async def reason_text(turn: Turn, draft: dict[str, Any]) -> Answer:
 
 def _ask_person(turn: Turn, draft: dict[str, Any], people: list[str], *, edit: bool = False) -> Answer:
     key = draft["key"]
+    draft["step"] = "person"
     earlier = [button(f"👤 {name}"[:60], f"vpp:{key}:{i}") for i, name in enumerate(people)]
     return reply(
         turn,
@@ -429,6 +442,7 @@ async def skip_person(turn: Turn, draft: dict[str, Any]) -> Answer:
 
 
 def _ask_note(turn: Turn, draft: dict[str, Any]) -> Answer:
+    draft["step"] = "note"
     return reply(
         turn,
         turn.t("visit_note", limit=MAX_NOTE),
@@ -484,6 +498,7 @@ async def _outlook(turn: Turn, draft: dict[str, Any]) -> str:
 
 async def _summary(turn: Turn, draft: dict[str, Any]) -> Answer:
     t = turn.t
+    draft["step"] = "summary"
     outcome = draft.get("outcome")
     done = t(f"outcome_{outcome}") if isinstance(outcome, str) else describe(int(draft["skills"]))
     extra = "\n".join(
@@ -522,7 +537,10 @@ async def confirm(turn: Turn) -> Answer:
     """Save once. A second tap (or a re-delivery) finds the saved visit instead of a second one."""
     args, draft, member = turn.args(), _draft(turn), turn.member
     assert member is not None  # guaranteed by @requires
-    if draft is None or args != [draft["key"]] or "note" not in draft:
+    if draft is not None and args == [draft["key"]] and draft.get("step") != "summary":
+        # An ✅ left on an earlier summary after the draft changed: show what would be saved now.
+        return await _resume(turn, draft, turn.t("visit_check_again"))
+    if draft is None or args != [draft["key"]]:
         key = args[0] if len(args) == 1 else ""
         saved = await visits.household_for_key(turn.conn, f"{member.id}:{key}")
         # An old ✅ (a double tap, or from an earlier visit) must not end the draft now being filled in.
@@ -538,6 +556,8 @@ async def confirm(turn: Turn) -> Answer:
     person_key = fold(person_name) if isinstance(person_name, str) else ""
     note_text = draft.get("note") if isinstance(draft.get("note"), str) else None
     outcome = draft.get("outcome") if draft.get("outcome") in OUTCOMES else None
+    if not outcome and not draft.get("skills"):  # neither trained anyone nor says why not
+        return skills_screen(turn, draft, note=turn.t("visit_need_skill"))
     if isinstance(draft.get("edit"), int):
         return await _save_correction(turn, draft, person_name, person_key, note_text)
     household = await _draft_household(turn, draft)
@@ -575,9 +595,10 @@ async def _tell_village_team(turn: Turn, household: Household, visit: visits.Vis
     village = (await village_names(turn)).get(household.village_id, "")
     done = turn.t(f"outcome_{visit.outcome}") if visit.outcome else describe(visit.skills)
     text = turn.t("visit_outside_told", name=member.label, household=household_label(household, village), done=done)
+    team = await village_team(turn, household.village_id) or await officers(turn)  # nobody there: officers
     return [
         Outbound(text, to=Recipient(m.channel, m.chat_id), key=f"visit:{visit.id}:outside:{m.id}")
-        for m in await village_team(turn, household.village_id)
+        for m in team
         if m.id != member.id
     ]
 
@@ -704,11 +725,18 @@ async def withdraw_ask(turn: Turn) -> Answer:
     return reply(
         turn,
         t("visit_withdraw_confirm", household=label),
-        button(t("btn_keep_visit"), "vs"),
+        button(t("btn_keep_visit"), "vwn"),
         button(t("btn_yes_withdraw"), f"vwy:{visit.id}"),
         edit=True,
         state=keep_draft(turn),
     )
+
+
+@router.button("vwn")
+@requires("visit.log")
+async def withdraw_no(turn: Turn) -> Answer:
+    """◀ Không, giữ lại: said plainly, so nobody wonders whether it went."""
+    return menu_answer(turn, turn.t("visit_kept"), edit=True)
 
 
 @router.button("vwy")
@@ -740,6 +768,8 @@ async def ask_officers(turn: Turn) -> Answer:
     member = turn.member
     if visit is None or member is None or visit.member_id != member.id or not visit.outcome:
         return menu_answer(turn, turn.t("stale_button"))
+    if visit.withdrawn_at is not None:
+        return menu_answer(turn, turn.t("visit_no_draft"))
     household = await households.get(turn.conn, turn.commune, visit.household_id)
     if household is None:
         return menu_answer(turn, turn.t("visit_out_of_scope"))
@@ -786,6 +816,7 @@ async def recent(turn: Turn) -> Answer:
 
 
 @router.button("vq")
+@requires("visit.log")
 @with_draft
 async def cancel(turn: Turn, draft: dict[str, Any]) -> Answer:
     """Drop the draft; nothing was saved."""

@@ -39,6 +39,7 @@ class HelpRequest:
     taken_at: str | None
     closed_at: str | None
     household_id: int | None = None  # set when a volunteer raised it for a household they visited
+    raised_by: int | None = None  # that volunteer
 
     @property
     def is_open(self) -> bool:
@@ -47,7 +48,7 @@ class HelpRequest:
 
 _COLUMNS = (
     "id, commune, village_id, channel, chat_id, topic, detail, time_pref, phone, at_home, status, routed_to,"
-    " volunteer_id, created_at, taken_at, closed_at, household_id"
+    " volunteer_id, created_at, taken_at, closed_at, household_id, raised_by"
 )
 
 
@@ -70,6 +71,7 @@ def _request(row: Sequence[object]) -> HelpRequest:
         taken,
         closed,
         household,
+        raiser,
     ) = row
     citizen = Recipient(str(channel), str(chat)) if channel is not None and chat is not None else None
     return HelpRequest(
@@ -89,6 +91,7 @@ def _request(row: Sequence[object]) -> HelpRequest:
         None if taken is None else str(taken),
         None if closed is None else str(closed),
         None if household is None else int(str(household)),
+        None if raiser is None else int(str(raiser)),
     )
 
 
@@ -157,11 +160,25 @@ async def of_citizen(conn: Conn, citizen: Recipient, limit: int = 10) -> list[He
     return [_request(tuple(r)) for r in rows]
 
 
+async def mark_escalated(conn: Conn, request_id: int, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE help_requests SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL", (_stamp(now), request_id)
+    )
+
+
 async def open_in_commune(conn: Conn, commune: str, limit: int = 20) -> list[HelpRequest]:
     """The commune's requests still open or taken, oldest first (what officers keep an eye on)."""
     rows = await conn.execute_fetchall(
         f"SELECT {_COLUMNS} FROM help_requests WHERE commune = ? AND status IN ('open', 'taken') ORDER BY id LIMIT ?",
         (commune, limit),
+    )
+    return [_request(tuple(r)) for r in rows]
+
+
+async def raised_by(conn: Conn, member_id: int, limit: int = 10) -> list[HelpRequest]:
+    """Requests a volunteer raised for households they could not help, latest first."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM help_requests WHERE raised_by = ? ORDER BY id DESC LIMIT ?", (member_id, limit)
     )
     return [_request(tuple(r)) for r in rows]
 

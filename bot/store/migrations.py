@@ -295,6 +295,20 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE UNIQUE INDEX household_moves_pending ON household_moves (household_id) WHERE status = 'pending';
         """,
     ),
+    (
+        6,
+        "scheduled jobs: each (job, period, recipient) once",
+        """
+        CREATE TABLE job_runs (
+            job TEXT NOT NULL,
+            period TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            outbox_key TEXT,
+            at TEXT NOT NULL,
+            PRIMARY KEY (job, period, recipient)
+        ) WITHOUT ROWID;
+        """,
+    ),
 ]
 
 

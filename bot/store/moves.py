@@ -59,8 +59,14 @@ async def get(conn: Conn, commune: str, move_id: int) -> Move | None:
 
 async def decide(conn: Conn, move_id: int, *, approve: bool, member_id: int, now: datetime) -> bool:
     """Approve (the household changes village) or refuse; False when it was already decided."""
+    # An approval finds the household where the request saw it; moved meanwhile, it is refused.
+    still_there = (
+        "EXISTS (SELECT 1 FROM households h WHERE h.id = household_moves.household_id"
+        " AND h.village_id = household_moves.from_village)"
+    )
     cursor = await conn.execute(
-        "UPDATE household_moves SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND status = 'pending'",
+        "UPDATE household_moves SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND status = 'pending'"
+        + (f" AND {still_there}" if approve else ""),
         ("approved" if approve else "refused", now.isoformat(timespec="seconds"), member_id, move_id),
     )
     if cursor.rowcount != 1:

@@ -1,0 +1,196 @@
+"""The officers' digest: its text (a Jinja2 template in content/digests/), its chart (matplotlib PNG:
+coverage per village, this period against the one before) and its XLSX report — all from one
+`Figures` (bot/services/figures.py).
+
+`prepare` is what runs in the worker process: figures and chart are pure CPU (matplotlib alone takes a
+second to import), so neither touches the event loop.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bot.content import Content, make_environment
+from bot.coverage import RULE
+from bot.roster import table_xlsx
+from bot.services.coverage import percent
+from bot.services.figures import Figures, Period, compute
+
+TEMPLATE = "digest.txt.j2"
+MAX_TEXT = 4000
+MAX_LISTED = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What the worker hands back: the figures and the chart bytes."""
+
+    figures: Figures
+    chart: bytes
+
+
+def prepare(conn: sqlite3.Connection, *, commune: str, period: Period, target_date: str | None) -> Prepared:
+    """Figures and chart, on one snapshot (runs in the worker process or a thread)."""
+    figures = compute(conn, commune=commune, period=period, target_date=target_date)
+    return Prepared(figures, chart_png(figures))
+
+
+def _day(moment: date) -> str:
+    return moment.strftime("%d/%m/%Y")
+
+
+def title(period: Period, timezone: str) -> str:
+    """ "Báo cáo tuần 47/2026 (17/11–23/11)" or "Báo cáo tháng 11/2026"."""
+    if period.kind == "month":
+        return f"Báo cáo tháng {period.number}/{period.year}"
+    first, last = period.first_day, period.last_day
+    return f"Báo cáo tuần {period.number}/{period.year} ({first:%d/%m}–{last:%d/%m})"
+
+
+def file_name(figures: Figures, commune_slug: str, suffix: str) -> str:
+    """BaoCao_CDS_<xa>_Tuan47_2026.xlsx / BaoCao_CDS_<xa>_Thang11_2026.xlsx."""
+    word = "Tuan" if figures.period.kind == "week" else "Thang"
+    return f"BaoCao_CDS_{commune_slug}_{word}{figures.period.number:02d}_{figures.period.year}.{suffix}"
+
+
+def render_text(figures: Figures, content: Content, timezone: str, content_dir: Path) -> str:
+    """The digest message; the template names every figure it shows."""
+    env = make_environment()
+    env.loader = jinja2.FileSystemLoader(content_dir / "digests")
+    template = env.get_template(TEMPLATE)
+    last_day = figures.period.last_day
+    target = figures.target_date
+    projected = figures.projected
+    satisfied = figures.satisfied_share
+    goal = float(content.commune.targets.get("satisfaction_pct", 90))
+    text = template.render(
+        title=title(figures.period, timezone),
+        commune_name=content.commune.name,
+        cutoff=f"{_day(last_day)} (24:00)",
+        period_word="tuần" if figures.period.kind == "week" else "tháng",
+        total=figures.total,
+        reached=figures.reached,
+        share=percent(figures.reached, figures.total),
+        gained=figures.reached - figures.reached_before,
+        villages=[
+            {
+                "name": v.name,
+                "reached": v.reached,
+                "total": v.total,
+                "share": percent(v.reached, v.total),
+                "gained": v.reached - v.reached_before,
+            }
+            for v in figures.villages[:MAX_LISTED]
+            if v.total
+        ],
+        behind=[f"{v.name} ({percent(v.reached, v.total)})" for v in figures.behind if len(figures.villages) > 1],
+        projected=_day(projected) if projected else None,
+        pace=f"{figures.pace_per_week:.0f}" if figures.pace_per_week >= 1 else f"{figures.pace_per_week:.1f}",
+        target_date=_day(target) if target else None,
+        on_track=bool(projected and target and projected <= target),
+        visits=figures.visits,
+        nothing_done=figures.visits_nothing_done,
+        by_volunteer=figures.visits_by_volunteer[:MAX_LISTED],
+        idle=figures.idle_volunteers[:MAX_LISTED],
+        help_new=figures.help_new,
+        help_done=figures.help_done,
+        help_waiting=figures.help_waiting,
+        guides=[_guide_title(content, g) for g, _ in figures.guide_views],
+        ratings=figures.ratings,
+        satisfied=percent(figures.ratings_good, figures.ratings),
+        average=f"{figures.rating_average:.1f}".replace(".", ",") if figures.rating_average else "—",
+        satisfaction_target=f"{goal:g}",
+        satisfied_ok=satisfied is not None and satisfied * 100 >= goal,
+    )
+    return text[:MAX_TEXT]
+
+
+def _guide_title(content: Content, guide_id: str) -> str:
+    guide = content.guides.get(guide_id)
+    return guide.title if guide is not None else guide_id
+
+
+def chart_png(figures: Figures) -> bytes:
+    """Coverage per village, this period against the one before, as a PNG small enough for a phone."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    lines = [v for v in figures.villages if v.total][:30] or figures.villages[:1]
+    names = [v.name for v in lines] or ["—"]
+    now = [100 * v.share for v in lines] or [0.0]
+    before = [100 * v.share_before for v in lines] or [0.0]
+    height = max(2.5, 0.45 * len(names) + 1.2)
+    figure, axes = plt.subplots(figsize=(6.4, height), dpi=110)
+    try:
+        positions = range(len(names))
+        axes.barh([p + 0.2 for p in positions], before, height=0.4, color="#b0bec5", label="Kỳ trước")
+        axes.barh([p - 0.2 for p in positions], now, height=0.4, color="#1e88e5", label="Kỳ này")
+        axes.set_yticks(list(positions), names)
+        axes.invert_yaxis()
+        axes.set_xlim(0, 100)
+        axes.set_xlabel("% hộ đạt")
+        axes.set_title("Hộ có người dùng được dịch vụ công, theo thôn")
+        axes.legend(loc="lower right", fontsize="small")
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    finally:
+        plt.close(figure)
+    return buffer.getvalue()
+
+
+def report(
+    conn: sqlite3.Connection,
+    *,
+    commune: str,
+    commune_name: str,
+    period: Period,
+    target_date: str | None,
+    timezone: str,
+    cutoff: str,
+) -> tuple[bytes, Figures]:
+    """The XLSX report, figures and file both made in the worker (runs on a snapshot)."""
+    figures = compute(conn, commune=commune, period=period, target_date=target_date)
+    return report_xlsx(figures, commune_name, timezone, cutoff), figures
+
+
+def report_xlsx(figures: Figures, commune_name: str, timezone: str, cutoff: str) -> bytes:
+    """The same figures as the digest, aggregated per village (no names), with source and cut-off."""
+    header = ("Thôn/xóm", "Số hộ", "Hộ đạt cuối kỳ", "Tỷ lệ (%)", "Hộ đạt đầu kỳ", "Tăng trong kỳ")
+    rows: list[list[Any]] = [
+        [v.name, v.total, v.reached, round(100 * v.share, 1), v.reached_before, v.reached - v.reached_before]
+        for v in figures.villages
+    ]
+    total = figures.total
+    rows.append(
+        [
+            "Cả xã",
+            total,
+            figures.reached,
+            round(100 * figures.reached / total, 1) if total else 0.0,
+            figures.reached_before,
+            figures.reached - figures.reached_before,
+        ]
+    )
+    satisfied = figures.satisfied_share
+    notes = [
+        f"Số liệu tính đến {cutoff}. Nguồn: DVC Assistant — do Tổ công nghệ số ghi nhận.",
+        "Mẫu báo cáo: mẫu mặc định của DVC Assistant (chưa cấu hình mẫu của tỉnh).",
+        "Hộ đạt: " + RULE,
+        f"Lượt hỗ trợ trong kỳ: {figures.visits} (chưa làm được: {figures.visits_nothing_done}).",
+        f"Yêu cầu hỗ trợ: {figures.help_new} mới, {figures.help_done} đã xong, {figures.help_waiting} chờ quá 48 giờ.",
+        f"Đánh giá hài lòng: {figures.ratings} đánh giá"
+        + (f", {round(100 * satisfied, 1)} % từ 4 sao." if satisfied is not None else "."),
+    ]
+    return table_xlsx(
+        title=f"{title(figures.period, timezone)} — {commune_name}", notes=notes, header=header, rows=rows
+    )

@@ -1,0 +1,343 @@
+"""Scheduled jobs called as plain async functions with a fixed `now`: the digest's figures checked exactly on
+a seeded database, time-zone boundaries with the server in UTC, each (job, period, recipient) once across
+re-runs and restarts, catch-up after downtime, one scheduler among several processes, reminders and
+escalations — and the digest's chart and XLSX report."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from PIL import Image
+
+from bot.app import Core, build_core
+from bot.config import Settings
+from bot.services import figures
+from bot.services.digest import chart_png, render_text
+from bot.store import leases
+from scheduler import jobs
+from tests.conftest import Clock
+from tests.people import Mail, Person
+from tests.team_fixtures import Team, build_team, invite_code
+
+HN = ZoneInfo("Asia/Ho_Chi_Minh")
+TZ = "Asia/Ho_Chi_Minh"
+
+
+def local(*args: int) -> datetime:
+    """A moment given in Hà Nội time, as the aware UTC datetime the bot stores."""
+    return datetime(*args, tzinfo=HN).astimezone(UTC)  # type: ignore[misc]
+
+
+@pytest.fixture
+async def team(core: Core, clock: Clock) -> Team:
+    clock.now = local(2026, 11, 10, 9, 0)  # set up on a Tuesday two weeks before
+    return await build_team(core)
+
+
+async def run_sql(core: Core, sql: str, *args: object) -> None:
+    async with core.db.transaction() as conn:
+        await conn.execute(sql, args)
+
+
+async def ids(core: Core) -> dict[str, int]:
+    async with core.db.transaction() as conn:
+        rows = await conn.execute_fetchall("SELECT code, id FROM households")
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+async def seed_week_47(core: Core) -> None:
+    """Week 47 of 2026 runs Monday 16/11 00:00 to Sunday 22/11 24:00, Hà Nội time.
+
+    Thôn 1 (H001–H003): H001 reached in week 46, H002 on Sunday 23:59 (inside), H003 on Monday 00:01
+    of week 48 (outside). Thôn 2 (H101, H102): nothing reached.
+    """
+    h = await ids(core)
+    stamp = lambda moment: moment.isoformat(timespec="seconds")  # noqa: E731
+    await run_sql(
+        core, "UPDATE households SET reached_at = ? WHERE id = ?", stamp(local(2026, 11, 12, 10, 0)), h["H001"]
+    )
+    await run_sql(
+        core, "UPDATE households SET reached_at = ? WHERE id = ?", stamp(local(2026, 11, 22, 23, 59)), h["H002"]
+    )
+    await run_sql(
+        core, "UPDATE households SET reached_at = ? WHERE id = ?", stamp(local(2026, 11, 23, 0, 1)), h["H003"]
+    )
+    visits = [  # (household, member, when, skills, outcome)
+        ("H002", 2, local(2026, 11, 22, 23, 59), 14, None),
+        ("H003", 2, local(2026, 11, 23, 0, 1), 14, None),
+        ("H101", 3, local(2026, 11, 18, 9, 0), 0, "not_home"),
+        ("H101", 3, local(2026, 11, 19, 9, 0), 1, None),
+        ("H001", 2, local(2026, 11, 12, 10, 0), 14, None),
+    ]
+    for n, (code, member, when, skills, outcome) in enumerate(visits):
+        await run_sql(
+            core,
+            "INSERT INTO visits (household_id, member_id, request_key, skills, created_at, updated_at, outcome)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            h[code],
+            member,
+            f"seed:{n}",
+            skills,
+            stamp(when),
+            stamp(when),
+            outcome,
+        )
+    for n, (created, status, taken, closed) in enumerate(
+        [
+            (local(2026, 11, 16, 8, 0), "done", local(2026, 11, 16, 9, 0), local(2026, 11, 17, 9, 0)),
+            (local(2026, 11, 18, 8, 0), "open", None, None),  # waiting 4 days at the week's end
+            (local(2026, 11, 22, 8, 0), "open", None, None),  # waiting 16 hours: not "too long"
+            (local(2026, 11, 9, 8, 0), "done", local(2026, 11, 9, 9, 0), local(2026, 11, 10, 9, 0)),  # week 46
+        ]
+    ):
+        await run_sql(
+            core,
+            "INSERT INTO help_requests (commune, village_id, channel, chat_id, topic, time_pref, status,"
+            " routed_to, created_at, taken_at, closed_at)"
+            " VALUES ('11242', 1, 'telegram', ?, 'other', 'any', ?, 'village', ?, ?, ?)",
+            f"c{n}",
+            status,
+            stamp(created),
+            stamp(taken) if taken else None,
+            stamp(closed) if closed else None,
+        )
+    for n, (request, stars, when) in enumerate(
+        [(1, 5, local(2026, 11, 17, 10, 0)), (1, 3, local(2026, 11, 18, 10, 0)), (4, 1, local(2026, 11, 10, 10, 0))]
+    ):
+        await run_sql(
+            core,
+            "INSERT INTO ratings (subject_kind, subject_id, person, stars, created_at) VALUES ('help', ?, ?, ?, ?)",
+            str(request),
+            f"p{n}",
+            stars,
+            stamp(when),
+        )
+    for guide, when in [
+        ("vneid-level2", local(2026, 11, 16, 10, 0)),
+        ("vneid-level2", local(2026, 11, 20, 10, 0)),
+        ("dvc-login", local(2026, 11, 21, 10, 0)),
+        ("dvc-login", local(2026, 11, 23, 0, 1)),  # next week
+    ]:
+        await run_sql(
+            core,
+            "INSERT INTO guide_views (guide_id, channel, source, viewed_at) VALUES (?, 'telegram', 'menu', ?)",
+            guide,
+            stamp(when),
+        )
+
+
+# ---- figures -------------------------------------------------------------------------------------------
+
+
+def test_weeks_and_months_are_local_calendar_periods() -> None:
+    week = figures.week("2026-W47", TZ)
+    assert week.start == local(2026, 11, 16, 0, 0) and week.end == local(2026, 11, 23, 0, 0)
+    month = figures.month("2026-12", TZ)
+    assert month.start == local(2026, 12, 1, 0, 0) and month.end == local(2027, 1, 1, 0, 0)
+    # Sunday 23:59 in Hà Nội is still week 47; Monday 00:01 is week 48 (the server's UTC says Sunday for both).
+    assert figures.last_ended("week", local(2026, 11, 22, 23, 59), TZ).label == "2026-W46"
+    assert figures.last_ended("week", local(2026, 11, 23, 0, 1), TZ).label == "2026-W47"
+    assert figures.last_ended("month", local(2027, 1, 1, 0, 1), TZ).label == "2026-12"
+    with pytest.raises(ValueError):
+        figures.week("2026-47", TZ)
+
+
+async def test_digest_figures_are_exact_on_a_seeded_database(team: Team, core: Core) -> None:
+    await seed_week_47(core)
+    period = figures.week("2026-W47", TZ)
+    made = await core.db.read(
+        lambda conn: figures.compute(conn, commune="11242", period=period, target_date="2026-12-31")
+    )
+    by_name = {v.name: v for v in made.villages}
+    assert (by_name["Thôn 1"].total, by_name["Thôn 1"].reached, by_name["Thôn 1"].reached_before) == (3, 2, 1)
+    assert (by_name["Thôn 2"].total, by_name["Thôn 2"].reached) == (2, 0)
+    assert (made.total, made.reached, made.reached_before) == (5, 2, 1)
+    assert [v.name for v in made.behind][:2] == ["Thôn 2", "Thôn 1"]
+    assert made.pace_per_week == 0.5  # 2 households in the 4 weeks before the end
+    assert made.projected == date(2027, 1, 4)  # 3 left at 0.5 a week: 6 weeks after Monday 23/11
+    assert made.visits == 3 and made.visits_nothing_done == 1  # Sunday 23:59 in, Monday 00:01 out
+    assert made.visits_by_volunteer == [("Tình nguyện viên Lan", 2), ("Tình nguyện viên Nam", 1)]
+    assert made.idle_volunteers == []
+    assert (made.help_new, made.help_done, made.help_waiting) == (3, 1, 1)
+    assert made.guide_views == [("vneid-level2", 2), ("dvc-login", 1)]
+    assert (made.ratings, made.rating_average, made.ratings_good) == (2, 4.0, 1)
+
+
+async def test_the_digest_text_shows_every_figure_and_renders_for_an_empty_commune(
+    team: Team, core: Core, settings: Settings
+) -> None:
+    await seed_week_47(core)
+    period = figures.week("2026-W47", TZ)
+    made = await core.db.read(
+        lambda conn: figures.compute(conn, commune="11242", period=period, target_date="2026-12-31")
+    )
+    text = render_text(made, core.services.content, TZ, settings.content_dir)
+    for expected in (
+        "Báo cáo tuần 47/2026 (16/11–22/11)",
+        "2/5 hộ (40,0 %), trong tuần +1",
+        "• Thôn 1: 2/3 (66,7 %) +1",
+        "Chậm nhất: Thôn 2 (0,0 %), Thôn 1 (66,7 %)",
+        "dự kiến đạt 100 % vào 04/01/2027 — mục tiêu 31/12/2026: CHẬM",
+        "3 lượt hỗ trợ (1 lượt chưa làm được)",
+        "• Tình nguyện viên Lan: 2 lượt",
+        "3 mới, 1 đã xong, ⏰ 1 chờ quá 48 giờ",
+        "Hài lòng: 50,0 % đánh giá từ 4 sao (2 đánh giá, trung bình 4,0/5) — mục tiêu 90 %: chưa đạt",
+    ):
+        assert expected in text, (expected, text)
+    # The same template for a commune with nothing yet.
+    nothing = await core.db.read(lambda conn: figures.compute(conn, commune="99999", period=period, target_date=None))
+    blank = render_text(nothing, core.services.content, TZ, settings.content_dir)
+    assert "0/0 hộ" in blank and "cần nhập danh sách hộ" in blank
+
+
+def test_the_chart_is_a_valid_png(tmp_path: object) -> None:
+    period = figures.week("2026-W47", TZ)
+    made = figures.Figures(
+        "11242",
+        period,
+        [figures.VillageLine("Thôn 1", 10, 6, 4), figures.VillageLine("Thôn 2", 8, 1, 0)],
+        1.0,
+        [],
+        [],
+        0,
+        0,
+        0,
+        0,
+        0,
+        [],
+        0,
+        None,
+        0,
+    )
+    data = chart_png(made)
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    image = Image.open(io.BytesIO(data))
+    image.verify()
+    assert image.size[0] >= 600 and image.size[1] >= 200
+
+
+# ---- sending: once, on time, caught up ------------------------------------------------------------------
+
+
+async def test_the_weekly_digest_goes_out_monday_0730_once_even_across_a_restart(
+    team: Team, core: Core, clock: Clock, settings: Settings
+) -> None:
+    mail = Mail(core)
+    clock.now = local(2026, 11, 23, 7, 29)
+    assert await jobs.digest(core, clock.now, "week", heavy=False) == 0  # not yet 07:30
+    clock.now = local(2026, 11, 23, 7, 31)
+    assert await jobs.digest(core, clock.now, "week", heavy=False) == 1
+    text, chart = mail.take(team.officer)
+    assert "Báo cáo tuần 47/2026" in text.text and [b.label for b in text.button_list()] == ["📥 Tải báo cáo XLSX"]
+    assert (
+        chart.attachment is not None and chart.attachment.is_image and chart.attachment.content.startswith(b"\x89PNG")
+    )
+    assert mail.of(team.volunteer) == []  # officers only
+    assert await jobs.digest(core, clock.now, "week", heavy=False) == 0  # a second run
+    restarted = await build_core(settings, clock=clock)  # a restart: same database, fresh process state
+    try:
+        assert await jobs.digest(restarted, clock.now, "week", heavy=False) == 0
+    finally:
+        await restarted.close()
+    async with core.db.transaction() as conn:
+        rows = await conn.execute_fetchall("SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'digest-week:%'")
+    assert rows[0][0] == 2  # text and chart, once
+
+
+async def test_after_downtime_only_the_last_ended_period_is_caught_up(team: Team, core: Core, clock: Clock) -> None:
+    mail = Mail(core)
+    clock.now = local(2026, 12, 2, 15, 0)  # Wednesday: down since before Monday 30/11 and 1/12
+    assert await jobs.digest(core, clock.now, "week", heavy=False) == 1
+    assert await jobs.digest(core, clock.now, "month", heavy=False) == 1
+    texts = [m.text for m in mail.of(team.officer) if not m.attachment]
+    assert any("tuần 48/2026" in t for t in texts) and any("Báo cáo tháng 11/2026" in t for t in texts)
+    assert not any("tuần 47/2026" in t for t in texts)  # two weeks old: not sent
+    clock.now = local(2026, 12, 6, 23, 59)  # the running week never
+    assert await jobs.digest(core, clock.now, "week", heavy=False) == 0
+
+
+async def test_only_the_lease_holder_ticks(team: Team, core: Core, clock: Clock) -> None:
+    mail = Mail(core)
+    clock.now = local(2026, 11, 23, 7, 31)
+    first, second = leases.holder_id("a"), leases.holder_id("b")
+    assert await jobs.tick(core, clock.now, first, heavy=False) is True
+    assert len(mail.of(team.officer)) == 2
+    assert await jobs.tick(core, clock.now + timedelta(minutes=1), second, heavy=False) is False
+    clock.now += timedelta(minutes=10)  # the first process died: its lease expired
+    assert await jobs.tick(core, clock.now, second, heavy=False) is True
+    assert len(mail.of(team.officer)) == 2  # and still nothing twice
+
+
+# ---- the XLSX behind the digest -----------------------------------------------------------------------------
+
+
+async def test_the_report_button_sends_an_xlsx_with_the_digest_numbers(team: Team, core: Core, clock: Clock) -> None:
+    await seed_week_47(core)
+    mail = Mail(core)
+    clock.now = local(2026, 11, 23, 7, 31)
+    await jobs.digest(core, clock.now, "week", heavy=False)
+    text, _ = mail.take(team.officer)
+    data = text.button_list()[0].data
+    await team.volunteer.press_data(data)
+    assert "dành cho" in team.volunteer.text  # officers only, checked on the press
+    await team.officer.press_data(data)
+    assert "chuẩn bị tệp báo cáo" in team.officer.text
+    [file] = await core.run_tasks()
+    attachment = file.message.attachment
+    assert attachment is not None and attachment.name == "BaoCao_CDS_NguyenLuongBang_Tuan47_2026.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(attachment.content), read_only=True).active
+    rows = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    assert ["Thôn 1", 3, 2, 66.7, 1, 1] in rows and ["Cả xã", 5, 2, 40.0, 1, 1] in rows
+    flat = " ".join(str(c) for row in rows for c in row)
+    assert "Số liệu tính đến" in flat and "mẫu mặc định" in flat
+    await team.officer.press_data("rx:w:2026-W49")  # a week that has not ended (forged)
+    assert "không còn hợp lệ" in team.officer.text and await core.run_tasks() == []
+
+
+# ---- volunteers' Saturday reminder, escalations ---------------------------------------------------------------
+
+
+async def test_saturday_reminder_lists_priority_households_and_says_nothing_when_nothing_is_left(
+    team: Team, core: Core, clock: Clock
+) -> None:
+    mail = Mail(core)
+    idle = Person(core, "905")
+    await idle.command(
+        "join", await invite_code(core, role="volunteer", village_ids=[team.village_ids["Thôn 5"]], label="TNV Thôn 5")
+    )
+    mail.take(idle)  # the welcome
+    clock.now = local(2026, 11, 28, 7, 59)
+    assert await jobs.volunteer_reminders(core, clock.now) == 0
+    clock.now = local(2026, 11, 28, 8, 1)
+    assert await jobs.volunteer_reminders(core, clock.now) == 2
+    reminder = mail.last(team.volunteer).text
+    assert "còn 3 hộ chưa đạt" in reminder
+    assert reminder.index("H002") < reminder.index("H001")  # the elderly household first
+    assert mail.of(idle) == []  # no households in Thôn 5: nothing to say, nothing sent
+    assert await jobs.volunteer_reminders(core, clock.now + timedelta(hours=3)) == 0  # once
+
+
+async def test_help_requests_escalate_to_officers_once_each(team: Team, core: Core, clock: Clock) -> None:
+    mail = Mail(core)
+    clock.now = local(2026, 11, 24, 9, 0)
+    await team.citizen.press_data("help")
+    await team.citizen.press("Thôn 1")
+    await team.citizen.press("🪪")
+    await team.citizen.press("🌅 Buổi sáng")
+    await team.citizen.press("💬 Chỉ nhắn qua đây")
+    await team.citizen.press("✅ Gửi yêu cầu")
+    clock.now += timedelta(hours=23, minutes=59)
+    assert await jobs.escalations(core, clock.now) == 0
+    clock.now += timedelta(minutes=2)
+    assert await jobs.escalations(core, clock.now) == 1
+    assert "24 giờ chưa có ai nhận" in mail.last(team.officer).text
+    assert await jobs.escalations(core, clock.now + timedelta(hours=1)) == 0
+    await team.volunteer.press_data("ha:1")
+    clock.now += timedelta(hours=72)
+    assert await jobs.escalations(core, clock.now) == 1
+    assert "do Tình nguyện viên Nam nhận đã 72 giờ chưa xong" in mail.last(team.officer).text
+    assert await jobs.escalations(core, clock.now + timedelta(days=1)) == 0
