@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
-from bot.content import Commune, load_content
+from bot.content import Commune, load_content_once
 from bot.engine import Engine, utc_now
 from bot.flows import Router, Services, build_router
 from bot.messages import TELEGRAM_CAPS, TEXT_ONLY_CAPS
@@ -46,7 +46,7 @@ async def sync_villages(db: Database, commune: Commune) -> None:
 
 async def build_core(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Core:
     """Load content (a faulty guide is skipped, not fatal), open and migrate the database."""
-    content = load_content(settings.content_dir, settings.commune)
+    content = load_content_once(settings.content_dir, settings.commune)
     services = Services(
         settings=settings, content=content, understanding=Understanding.for_content(content), clock=clock
     )

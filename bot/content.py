@@ -988,3 +988,21 @@ _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 def valid_payload(payload: str) -> bool:
     """Deep-link payloads are what Telegram allows in ?start=: A-Z a-z 0-9 _ -, at most 64."""
     return bool(_PAYLOAD.match(payload))
+
+
+_LOADED: dict[tuple[str, str, tuple[tuple[str, int, int], ...]], Content] = {}
+
+
+def load_content_once(root: Path, commune_code: str) -> Content:
+    """`load_content`, reused while no file under `root` changed.
+
+    Compiling every guide's templates takes ~0.4 s; a process that builds the bot more than once (the
+    demo, benchmarks, the test suite) pays it once. Any edit to a content file changes the key.
+    """
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    key = (str(root.resolve()), commune_code, stamp)
+    if key not in _LOADED:
+        _LOADED.clear()  # one content at a time is what a process serves
+        _LOADED[key] = load_content(root, commune_code)
+    return _LOADED[key]
