@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "roster.import": _MANAGERS,
     "roster.export": _MANAGERS,
     "village.add": _MANAGERS,
+    "announce.send": _MANAGERS,
 }
 
 ROLE_NAMES = {

@@ -86,6 +86,8 @@ RUNTIME_VARIABLES = frozenset(
         "old",
         "new",
         "waiting",
+        "sent",
+        "when",
     }
 )
 # libyaml's parser when PyYAML was built with it: the content (3,000 examples) loads 10× faster.

@@ -185,15 +185,17 @@ class Engine:
         new += await self._notifications(conn, item_id, others, now)
         return await outbox.add(conn, new, now)
 
-    async def notify(self, conn: Conn, messages: Sequence[Outbound], now: datetime) -> list[OutboxItem]:
+    async def notify(
+        self, conn: Conn, messages: Sequence[Outbound], now: datetime, *, priority: int = NOTIFY
+    ) -> list[OutboxItem]:
         """Store messages for other people outside any turn (the scheduler's): each fitted to its
         recipient's channel like a turn's notifications, each with its own `key`."""
         if any(m.to is None or not m.key for m in messages):
             raise ValueError("scheduled messages need a recipient and a key")
-        return await outbox.add(conn, await self._notifications(conn, 0, messages, now), now)
+        return await outbox.add(conn, await self._notifications(conn, 0, messages, now, priority), now)
 
     async def _notifications(
-        self, conn: Conn, item_id: int, messages: Sequence[Outbound], now: datetime
+        self, conn: Conn, item_id: int, messages: Sequence[Outbound], now: datetime, priority: int = NOTIFY
     ) -> list[NewMessage]:
         """Messages for other people; on a text-only channel their numbered menu goes in their session."""
         by_recipient: dict[Recipient, list[Outbound]] = defaultdict(list)
@@ -210,7 +212,7 @@ class Engine:
                 await sessions.save(conn, to.channel, to.chat_id, state, now, inbound=False)
             for i, message in enumerate(fitted):
                 key = f"{message.key}:{i}" if message.key else f"turn:{item_id}:{to.channel}:{to.chat_id}:{i}"
-                new.append(NewMessage(to, message, key, NOTIFY))
+                new.append(NewMessage(to, message, key, priority))
         return new
 
     async def _apologise(self, item_id: int, inbound: Inbound, caps: ChannelCaps, now: datetime) -> list[OutboxItem]:

@@ -55,6 +55,8 @@ class Service:
         self._done = asyncio.Event()
         self.failure: str | None = None
         core.engine.on_outbox = self.deliver
+        core.services.signals.connect("outbox_cancelled", self._drop_cancelled)
+        self._background: set[asyncio.Task[int]] = set()
 
     # ---- ChannelHost ---------------------------------------------------------------------------------
 
@@ -82,6 +84,13 @@ class Service:
             sender = self.senders.get(name)
             if sender is not None:  # a channel not running here: the rows wait in the outbox
                 sender.push(theirs)
+
+    def _drop_cancelled(self) -> None:
+        """An announcement was called off: its rows already in the senders' queues stay unsent."""
+        for sender in self.senders.values():
+            task = asyncio.get_running_loop().create_task(sender.drop_cancelled())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     # ---- lifecycle -----------------------------------------------------------------------------------
 

@@ -195,6 +195,22 @@ class Sender:
         if items:
             self.push(items)
 
+    async def drop_cancelled(self) -> int:
+        """Rows cancelled in the database (an announcement called off) leave the queues unsent."""
+        held = [item_id for queue in self._queues.values() for priority, item_id, _ in queue if priority == BULK]
+        if not held:
+            return 0
+        gone = await self._db.read(lambda conn: outbox.cancelled_among(conn, held))
+        if not gone:
+            return 0
+        for chat, queue in self._queues.items():
+            kept = [entry for entry in queue if entry[1] not in gone]
+            if len(kept) != len(queue):
+                heapq.heapify(kept)
+                self._queues[chat] = kept
+        self._known -= gone
+        return len(gone)
+
     async def _poll(self) -> None:
         renewed = time.monotonic()
         while True:

@@ -48,4 +48,11 @@ def build_scheduler(core: Core) -> AsyncIOScheduler:
     scheduler.add_job(
         tick, IntervalTrigger(seconds=TICK_SECONDS, timezone=tz), id="tick", next_run_time=datetime.now(tz)
     )
+
+    def tick_now() -> None:  # an announcement to send now: no need to wait for the minute
+        job = scheduler.get_job("tick")
+        if job is not None:
+            job.modify(next_run_time=datetime.now(tz))
+
+    core.services.signals.connect("schedule", tick_now)
     return scheduler

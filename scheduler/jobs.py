@@ -15,9 +15,22 @@ from bot.messages import Attachment, Button, Outbound, Recipient
 from bot.services import figures
 from bot.services.digest import prepare, render_text
 from bot.services.figures import Period
-from bot.store import Conn, Database, help_requests, households, inbox, job_runs, leases, members, outbox, villages
+from bot.store import (
+    Conn,
+    Database,
+    announcements,
+    help_requests,
+    households,
+    inbox,
+    job_runs,
+    leases,
+    members,
+    outbox,
+    subscriptions,
+    villages,
+)
 from bot.store.members import Member
-from bot.store.outbox import OutboxItem
+from bot.store.outbox import BULK, OutboxItem
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -30,6 +43,7 @@ REMINDER_LISTED = 8
 UNTAKEN = timedelta(hours=24)
 UNDONE = timedelta(hours=72)
 CATCH_UP = timedelta(days=7)
+ANNOUNCE_BATCH = 500
 
 
 async def prune_message_log(db: Database, now: datetime) -> tuple[int, int]:
@@ -205,6 +219,48 @@ async def escalations(core: Core, now: datetime) -> int:
     return sent
 
 
+async def send_announcements(core: Core, now: datetime, *, batch: int = ANNOUNCE_BATCH) -> int:
+    """Expand announcements whose time has come into the outbox, a batch per short transaction.
+
+    Each row's key is the announcement and the recipient, so a restart half-way queues only the rest;
+    a cancellation between batches stops the expansion. Returns the rows queued now.
+    """
+    services = core.services
+    content = services.content
+    commune = content.commune.code
+    async with core.db.transaction() as conn:
+        waiting = await announcements.due(conn, commune, now)
+    queued = 0
+    for item in waiting:
+        async with core.db.transaction() as conn:
+            if not await announcements.set_status(conn, item.id, "queuing"):
+                continue
+            people = await subscriptions.audience(conn, commune, item.village_id)
+            village = await villages.get(conn, commune, item.village_id) if item.village_id else None
+        text = content.strings("announcement", text=item.text, village=village.name if village else "")
+        leave = ((button(content.strings("btn_unsubscribe"), "anx"),),)
+        prefix = announcements.key_prefix(item.id)
+        stopped = False
+        for start in range(0, len(people), batch):
+            async with core.db.transaction() as conn:
+                current = await announcements.get(conn, commune, item.id)
+                if current is None or current.status == "cancelled":
+                    stopped = True
+                    break
+                messages = [
+                    Outbound(text, leave, to=who, key=f"{prefix}{who.channel}:{who.chat_id}")
+                    for who in people[start : start + batch]
+                ]
+                items = await core.engine.notify(conn, messages, now, priority=BULK)
+            _hand_over(core, items)
+            queued += len(items)
+        if not stopped:
+            async with core.db.transaction() as conn:
+                await announcements.set_status(conn, item.id, "queued", total=len(people))
+        log.info("announcement %d: %d recipients, %d rows queued now", item.id, len(people), queued)
+    return queued
+
+
 async def tick(core: Core, now: datetime, holder: str, *, heavy: bool = True) -> bool:
     """One pass of every scheduled job, by the one process holding the scheduler lease.
 
@@ -219,6 +275,7 @@ async def tick(core: Core, now: datetime, holder: str, *, heavy: bool = True) ->
         ("monthly digest", partial(digest, core, now, "month", heavy=heavy)),
         ("volunteer reminders", partial(volunteer_reminders, core, now)),
         ("escalations", partial(escalations, core, now)),
+        ("announcements", partial(send_announcements, core, now)),
     ]
     for name, job in runs:
         try:

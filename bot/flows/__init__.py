@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.flows import (
+    announce,
     guides,
     help,
     menu,
@@ -36,6 +37,7 @@ def build_router() -> Router:
         help.router,
         mydata.router,
         reports.router,
+        announce.router,
     ):
         root.include(module_router)
     return root

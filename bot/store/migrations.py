@@ -309,6 +309,26 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        7,
+        "announcements",
+        """
+        CREATE TABLE announcements (
+            id INTEGER PRIMARY KEY,
+            commune TEXT NOT NULL,
+            text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 1500),
+            village_id INTEGER REFERENCES villages (id),
+            send_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'scheduled'
+                CHECK (status IN ('scheduled', 'queuing', 'queued', 'cancelled')),
+            total INTEGER,
+            created_by INTEGER NOT NULL REFERENCES members (id),
+            created_at TEXT NOT NULL,
+            cancelled_at TEXT
+        );
+        CREATE INDEX announcements_due ON announcements (status, send_at);
+        """,
+    ),
 ]
 
 

@@ -9,6 +9,7 @@ table keeps only keys, statuses and platform message ids.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -207,6 +208,17 @@ async def status_of(conn: Conn, key: str) -> tuple[str, str | None] | None:
     rows = await conn.execute_fetchall("SELECT status, message_id FROM outbox WHERE dedupe_key = ?", (key,))
     row = next(iter(rows), None)
     return (str(row[0]), None if row[1] is None else str(row[1])) if row is not None else None
+
+
+def cancelled_among(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
+    """Which of these rows were cancelled (runs on a read connection, in a thread)."""
+    gone: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(f"SELECT id FROM outbox WHERE id IN ({marks}) AND status = 'cancelled'", chunk)
+        gone.update(int(r[0]) for r in rows)
+    return gone
 
 
 async def cancel_for(conn: Conn, to: Recipient, now: datetime, *, error: str) -> int:

@@ -43,6 +43,14 @@ async def unsubscribe(conn: Conn, who: Recipient) -> bool:
     return removed
 
 
+async def counts(conn: Conn, commune: str) -> dict[int | None, int]:
+    """Subscribers per village (None: those who want every announcement of the commune)."""
+    rows = await conn.execute_fetchall(
+        "SELECT village_id, count(*) FROM subscriptions WHERE commune = ? GROUP BY village_id", (commune,)
+    )
+    return {None if r[0] is None else int(r[0]): int(r[1]) for r in rows}
+
+
 async def audience(conn: Conn, commune: str, village_id: int | None) -> list[Recipient]:
     """Who receives an announcement for the commune (`village_id` None: every subscriber, since it
     concerns every village) or for one village (its subscribers and the commune-wide ones)."""
