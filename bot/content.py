@@ -88,6 +88,7 @@ RUNTIME_VARIABLES = frozenset(
         "waiting",
         "sent",
         "when",
+        "number",
     }
 )
 # libyaml's parser when PyYAML was built with it: the content (3,000 examples) loads 10× faster.

@@ -4,8 +4,9 @@
   keep their order (a chat has at most one message in flight).
 * One budget for the whole channel (Telegram: ~30 messages/s) and, for bulk, at most one message a
   second per chat. Replies are never paced per chat: a turn's two or three messages go at once.
-* A 429 blocks only the chat it was for, for the `retry_after` Telegram asked; on bulk it also pauses
-  bulk (the overall budget was hit) — replies to everyone else keep flowing.
+* A 429 blocks only the chat it was for, for the `retry_after` Telegram asked. Several 429s on bulk
+  within a second (`flood_429s`) mean the overall budget was hit: then bulk pauses too. A lone 429
+  does not stop an announcement to thousands — replies to everyone keep flowing either way.
 * Network errors and 5xx pause the whole channel (the platform is unreachable for everyone), with
   backoff up to 30 s, and the next send probes it. Such failures never use up a message: it is given up
   only when it is a day old (an old reply is still better than none, up to a point).
@@ -51,6 +52,7 @@ class Limits:
     poll: float = 1.0  # seconds between looks at the database for rows from elsewhere
     capacity: int = 2000  # rows held in memory at most
     lease: timedelta = timedelta(seconds=30)
+    flood_429s: int = 5  # this many 429s on bulk within a second pause all bulk
 
 
 class _Bucket:
@@ -73,6 +75,10 @@ class _Bucket:
 
     def wait(self) -> float:
         return 0.0 if self.rate <= 0 else max(0.0, (1.0 - self.tokens) / self.rate)
+
+    def refund(self) -> None:
+        """A send the platform refused (a lone 429) did not count against its budget."""
+        self.tokens = min(max(self.rate, 1.0), self.tokens + 1)
 
 
 class Sender:
@@ -97,6 +103,7 @@ class Sender:
         self._blocked: dict[str, float] = {}
         self._last_bulk: dict[str, float] = {}
         self._bulk_paused = 0.0
+        self._recent_429s: list[float] = []
         self._outage_until = 0.0  # the platform is unreachable: nobody sends before this
         self._outages = 0
         self._in_flight: dict[str, asyncio.Task[None]] = {}
@@ -335,7 +342,11 @@ class Sender:
         if result.rate_limited:  # 429: this chat (and bulk) wait what Telegram asked
             delay = result.after if result.after is not None else self._limits.backoff
             if item.priority == BULK:
-                self._bulk_paused = max(self._bulk_paused, now + delay)
+                self._recent_429s = [t for t in self._recent_429s if t > now - 1.0] + [now]
+                if len(self._recent_429s) >= self._limits.flood_429s:
+                    self._bulk_paused = max(self._bulk_paused, now + delay)
+                else:
+                    self._bucket.refund()
             self._block(item.to.chat_id, now + delay)
         else:  # the platform or the network is down: everyone waits, the next send probes it
             self._outages += 1

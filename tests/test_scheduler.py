@@ -341,3 +341,30 @@ async def test_help_requests_escalate_to_officers_once_each(team: Team, core: Co
     assert await jobs.escalations(core, clock.now) == 1
     assert "do Tình nguyện viên Nam nhận đã 72 giờ chưa xong" in mail.last(team.officer).text
     assert await jobs.escalations(core, clock.now + timedelta(days=1)) == 0
+
+
+async def test_the_reports_menu_gives_last_week_month_or_everything_as_excel_or_pdf(
+    team: Team, core: Core, clock: Clock
+) -> None:
+    await seed_week_47(core)
+    clock.now = local(2026, 11, 23, 9, 0)
+    officer = team.officer
+    await officer.press_data("mg")
+    await officer.press("📥 Báo cáo")
+    assert "📄 Tuần 47 · PDF" in officer.labels and "📥 Tháng 10 · Excel" in officer.labels
+    await officer.press("📄 Tuần 47 · PDF")
+    [pdf] = await core.run_tasks()
+    attachment = pdf.message.attachment
+    assert attachment is not None and attachment.name == "BaoCao_CDS_NguyenLuongBang_Tuan47_2026.pdf"
+    assert attachment.content.startswith(b"%PDF-") and len(attachment.content) > 1000
+    await officer.press_data("rp")
+    await officer.press("📥 Lũy kế đến nay · Excel")
+    [total] = await core.run_tasks()
+    attachment = total.message.attachment
+    assert attachment is not None and attachment.name == "BaoCao_CDS_NguyenLuongBang_LuyKe_23-11-2026.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(attachment.content), read_only=True).active
+    rows = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    assert ["Cả xã", 5, 3, 60.0, 0, 3] in rows  # H003 (reached Monday 00:01) counts by 09:00
+    assert any("Báo cáo lũy kế đến 09:00 ngày 23/11/2026" in str(row[0]) for row in rows if row)
+    await officer.press_data("rx:t:2026-01-01T00:00:00")  # a forged cut-off
+    assert "không còn hợp lệ" in officer.text and await core.run_tasks() == []

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.flows.base import Answer, Router, TaskContext, TaskOutput, Turn, requires
-from bot.flows.common import menu_answer
+from bot.flows.base import Answer, Router, TaskContext, TaskOutput, Turn, button, requires
+from bot.flows.common import menu_answer, reply
 from bot.messages import Attachment, Outbound
 from bot.services import figures
 from bot.services.digest import file_name, report, title
@@ -14,20 +15,39 @@ from bot.store.tasks import Task
 from bot.text import fold
 
 router = Router()
-KINDS = {"w": "week", "m": "month"}
+KINDS = {"w": "week", "m": "month", "t": "total"}
+
+
+@router.button("rp")
+@requires("roster.export")
+async def reports_menu(turn: Turn) -> Answer:
+    """📥 Báo cáo: last week (the usual), last month, or everything so far; Excel or PDF."""
+    tz = turn.services.settings.timezone
+    week, month = figures.last_ended("week", turn.now, tz), figures.last_ended("month", turn.now, tz)
+    t = turn.t
+    choices = []
+    for label, data in (
+        (t("btn_report_week", number=week.number), f"w:{week.label}"),
+        (t("btn_report_month", number=month.number), f"m:{month.label}"),
+        (t("btn_report_total"), "t:now"),
+    ):
+        choices += [button(f"📥 {label} · Excel", f"rx:{data}"), button(f"📄 {label} · PDF", f"rx:{data}:pdf")]
+    return reply(turn, t("report_menu"), *choices, edit=turn.inbound.kind == "button")
 
 
 @router.button("rx")
 @requires("roster.export")
 async def digest_report(turn: Turn) -> Answer:
-    """ "📥 Tải báo cáo XLSX" under a digest: the period is checked, the file made by the worker."""
+    """A report file: the period is checked (never one still running), the file made by the worker."""
     args = turn.args()
-    kind = KINDS.get(args[0]) if len(args) == 2 else None
+    pdf = args[2:] == ["pdf"]
+    kind = KINDS.get(args[0]) if len(args) in (2, 3) and (len(args) == 2 or pdf) else None
+    tz = turn.services.settings.timezone
     try:
-        period = _period(kind, args[1], turn.services.settings.timezone) if kind else None
+        period = _period(kind, args[1] if kind != "total" else turn.now.isoformat(), tz) if kind else None
     except ValueError:
         period = None
-    if period is None or period.end > turn.now:  # forged, or a period that has not ended
+    if period is None or period.end > turn.now or (kind == "total" and args[1] != "now"):
         return menu_answer(turn, turn.t("digest_report_bad"))
     await tasks.add(
         turn.conn,
@@ -36,13 +56,15 @@ async def digest_report(turn: Turn) -> Answer:
         actor=turn.actor,
         reply_to=turn.inbound.sender,
         now=turn.now,
-        params={"kind": period.kind, "label": period.label},
+        params={"kind": period.kind, "label": period.label, "pdf": pdf},
     )
     turn.services.signals.emit("tasks")
     return menu_answer(turn, turn.t("digest_report_queued"))
 
 
 def _period(kind: str, label: str, timezone: str) -> figures.Period:
+    if kind == "total":
+        return figures.cumulative(datetime.fromisoformat(label), timezone)
     return figures.week(label, timezone) if kind == "week" else figures.month(label, timezone)
 
 
@@ -67,8 +89,10 @@ async def digest_report_file(task: Task, ctx: TaskContext) -> TaskOutput:
         period=period,
         target_date=str(target) if target else None,
         timezone=tz,
-        cutoff=services.clock().astimezone(ZoneInfo(tz)).strftime("%H:%M ngày %d/%m/%Y"),
+        cutoff=min(services.clock(), period.end).astimezone(ZoneInfo(tz)).strftime("%H:%M ngày %d/%m/%Y"),
+        pdf=bool(task.params.get("pdf")),
     )
-    file = Attachment(file_name(made, commune_slug(content.commune.name), "xlsx"), data)
+    suffix = "pdf" if task.params.get("pdf") else "xlsx"
+    file = Attachment(file_name(made, commune_slug(content.commune.name), suffix), data)
     caption = content.strings("digest_report_caption", title=title(period, tz))
     return TaskOutput([Outbound(caption, attachment=file)], [("export", f"report:{period.label}", {})])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 
@@ -50,14 +51,20 @@ def title(period: Period, timezone: str) -> str:
     """ "Báo cáo tuần 47/2026 (17/11–23/11)" or "Báo cáo tháng 11/2026"."""
     if period.kind == "month":
         return f"Báo cáo tháng {period.number}/{period.year}"
+    if period.kind == "total":
+        cutoff = period.end.astimezone(ZoneInfo(timezone))
+        return f"Báo cáo lũy kế đến {cutoff:%H:%M} ngày {cutoff:%d/%m/%Y}"
     first, last = period.first_day, period.last_day
     return f"Báo cáo tuần {period.number}/{period.year} ({first:%d/%m}–{last:%d/%m})"
 
 
 def file_name(figures: Figures, commune_slug: str, suffix: str) -> str:
-    """BaoCao_CDS_<xa>_Tuan47_2026.xlsx / BaoCao_CDS_<xa>_Thang11_2026.xlsx."""
-    word = "Tuan" if figures.period.kind == "week" else "Thang"
-    return f"BaoCao_CDS_{commune_slug}_{word}{figures.period.number:02d}_{figures.period.year}.{suffix}"
+    """BaoCao_CDS_<xa>_Tuan47_2026.xlsx / _Thang11_2026 / _LuyKe_02-12-2026."""
+    period = figures.period
+    if period.kind == "total":
+        return f"BaoCao_CDS_{commune_slug}_LuyKe_{period.last_day:%d-%m-%Y}.{suffix}"
+    word = "Tuan" if period.kind == "week" else "Thang"
+    return f"BaoCao_CDS_{commune_slug}_{word}{period.number:02d}_{period.year}.{suffix}"
 
 
 def render_text(figures: Figures, content: Content, timezone: str, content_dir: Path) -> str:
@@ -157,14 +164,16 @@ def report(
     target_date: str | None,
     timezone: str,
     cutoff: str,
+    pdf: bool = False,
 ) -> tuple[bytes, Figures]:
-    """The XLSX report, figures and file both made in the worker (runs on a snapshot)."""
+    """The report file (XLSX, or PDF), figures and file both made in the worker (runs on a snapshot)."""
     figures = compute(conn, commune=commune, period=period, target_date=target_date)
-    return report_xlsx(figures, commune_name, timezone, cutoff), figures
+    make = report_pdf if pdf else report_xlsx
+    return make(figures, commune_name, timezone, cutoff), figures
 
 
-def report_xlsx(figures: Figures, commune_name: str, timezone: str, cutoff: str) -> bytes:
-    """The same figures as the digest, aggregated per village (no names), with source and cut-off."""
+def _report_table(figures: Figures) -> tuple[tuple[str, ...], list[list[Any]], list[str]]:
+    """Header, rows (per village, then the commune) and the notes: what both report files show."""
     header = ("Thôn/xóm", "Số hộ", "Hộ đạt cuối kỳ", "Tỷ lệ (%)", "Hộ đạt đầu kỳ", "Tăng trong kỳ")
     rows: list[list[Any]] = [
         [v.name, v.total, v.reached, round(100 * v.share, 1), v.reached_before, v.reached - v.reached_before]
@@ -172,18 +181,12 @@ def report_xlsx(figures: Figures, commune_name: str, timezone: str, cutoff: str)
     ]
     total = figures.total
     rows.append(
-        [
-            "Cả xã",
-            total,
-            figures.reached,
-            round(100 * figures.reached / total, 1) if total else 0.0,
-            figures.reached_before,
-            figures.reached - figures.reached_before,
-        ]
-    )
+        ["Cả xã", total, figures.reached, round(100 * figures.reached / total, 1) if total else 0.0,
+         figures.reached_before, figures.reached - figures.reached_before]
+    )  # fmt: skip
     satisfied = figures.satisfied_share
     notes = [
-        f"Số liệu tính đến {cutoff}. Nguồn: DVC Assistant — do Tổ công nghệ số ghi nhận.",
+        "Nguồn: DVC Assistant — do Tổ công nghệ số ghi nhận.",
         "Mẫu báo cáo: mẫu mặc định của DVC Assistant (chưa cấu hình mẫu của tỉnh).",
         "Hộ đạt: " + RULE,
         f"Lượt hỗ trợ trong kỳ: {figures.visits} (chưa làm được: {figures.visits_nothing_done}).",
@@ -191,6 +194,49 @@ def report_xlsx(figures: Figures, commune_name: str, timezone: str, cutoff: str)
         f"Đánh giá hài lòng: {figures.ratings} đánh giá"
         + (f", {round(100 * satisfied, 1)} % từ 4 sao." if satisfied is not None else "."),
     ]
+    return header, rows, notes
+
+
+def report_xlsx(figures: Figures, commune_name: str, timezone: str, cutoff: str) -> bytes:
+    """The same figures as the digest, aggregated per village (no names), with source and cut-off."""
+    header, rows, notes = _report_table(figures)
+    notes = [f"Số liệu tính đến {cutoff}.", *notes]
     return table_xlsx(
         title=f"{title(figures.period, timezone)} — {commune_name}", notes=notes, header=header, rows=rows
     )
+
+
+def report_pdf(figures: Figures, commune_name: str, timezone: str, cutoff: str) -> bytes:
+    """The same table as the XLSX, as a one-page A4 PDF to print or forward (DejaVu Sans: Vietnamese)."""
+    from fpdf import FPDF
+
+    header, rows, notes = _report_table(figures)
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.add_font("DejaVu", fname=str(_font()))
+    pdf.set_font("DejaVu", size=14)
+    pdf.multi_cell(0, 8, f"{title(figures.period, timezone)} — {commune_name}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", size=9)
+    pdf.multi_cell(0, 5, f"Số liệu tính đến {cutoff}.", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    widths = (50, 22, 28, 22, 28, 26)
+    for label, width in zip(header, widths, strict=True):
+        pdf.cell(width, 7, label, border=1)
+    pdf.ln()
+    for row in rows:
+        for value, width in zip(row, widths, strict=True):
+            shown = f"{value:.1f}".replace(".", ",") if isinstance(value, float) else str(value)
+            pdf.cell(width, 6, shown[:30], border=1)
+        pdf.ln()
+    pdf.ln(3)
+    for note in notes:
+        pdf.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _font() -> Path:
+    """A Unicode TTF that is always installed with us: matplotlib's DejaVu Sans."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"

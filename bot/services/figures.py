@@ -27,8 +27,8 @@ TOP_GUIDES = 5
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    kind: str  # "week" | "month"
-    label: str  # "2026-W47" | "2026-11"
+    kind: str  # "week" | "month" | "total" (everything up to a cut-off)
+    label: str  # "2026-W47" | "2026-11" | the cut-off, "2026-12-02T09:15:00+00:00"
     start: datetime  # UTC, inclusive
     end: datetime  # UTC, exclusive
     first_day: date  # in the commune's time zone
@@ -36,12 +36,14 @@ class Period:
 
     @property
     def number(self) -> int:
-        """Week number or month number, for file names (Tuan47, Thang11)."""
+        """Week number or month number, for file names (Tuan47, Thang11); the day for a cumulative one."""
+        if self.kind == "total":
+            return self.last_day.day
         return int(self.label.rsplit("W" if self.kind == "week" else "-", 1)[1])
 
     @property
     def year(self) -> int:
-        return int(self.label[:4])
+        return self.last_day.year if self.kind == "total" else int(self.label[:4])
 
 
 def _utc(local: datetime) -> datetime:
@@ -69,6 +71,23 @@ def month(label: str, timezone: str) -> Period:
     start = datetime(year, number, 1, tzinfo=tz)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=tz)
     return Period("month", label, _utc(start), _utc(end), start.date(), (end - timedelta(days=1)).date())
+
+
+BEGINNING = datetime(2025, 7, 1, tzinfo=UTC)  # the communes as they are since the July 2025 reform
+
+
+def cumulative(cutoff: datetime, timezone: str) -> Period:
+    """Everything up to `cutoff` (its figures "this period" are the whole campaign so far)."""
+    tz = ZoneInfo(timezone)
+    end = cutoff.astimezone(UTC).replace(microsecond=0)
+    return Period(
+        "total",
+        end.isoformat(timespec="seconds"),
+        BEGINNING,
+        end,
+        BEGINNING.astimezone(tz).date(),
+        end.astimezone(tz).date(),
+    )
 
 
 def last_ended(kind: str, now: datetime, timezone: str) -> Period:
@@ -177,9 +196,11 @@ def compute(conn: sqlite3.Connection, *, commune: str, period: Period, target_da
         (start, end, end, commune),
     ).fetchall()
     stale = _stamp(period.end - STALE_VOLUNTEER)
+    # By the commune's members (members belong to one commune): one index range per member.
     visits, nothing = conn.execute(
-        "SELECT count(*), count(x.outcome) FROM visits x JOIN households h ON h.id = x.household_id"
-        " WHERE h.commune = ? AND x.created_at >= ? AND x.created_at < ? AND x.withdrawn_at IS NULL",
+        "SELECT count(*), count(x.outcome) FROM visits x"
+        " WHERE x.member_id IN (SELECT id FROM members WHERE commune = ?)"
+        " AND x.created_at >= ? AND x.created_at < ? AND x.withdrawn_at IS NULL",
         (commune, start, end),
     ).fetchone()
     help_new, help_done, waiting = conn.execute(
