@@ -30,6 +30,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/crash.py
 	$(BIN)/python bench/export_latency.py
 	$(BIN)/python bench/roster.py
+	$(BIN)/python bench/digests.py
+	$(BIN)/python bench/announce.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -89,6 +89,9 @@ RUNTIME_VARIABLES = frozenset(
         "sent",
         "when",
         "number",
+        "period",
+        "numbers",
+        "faults",
     }
 )
 # libyaml's parser when PyYAML was built with it: the content (3,000 examples) loads 10× faster.
@@ -136,6 +139,9 @@ class StepModel(_Strict):
     text: str = Field(min_length=1)
     choices: list[ChoiceModel] | None = Field(default=None, min_length=2, max_length=6)
     next: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    # A step that makes the person wait (an approval, an application being processed) offers
+    # "⏰ Nhắc tôi"; this says what for, in a few words ("tin nhắn báo tài khoản mức 2 được duyệt").
+    wait: str | None = Field(default=None, min_length=5, max_length=80)
 
 
 class AnswerModel(_Strict):
@@ -248,6 +254,7 @@ class Step:
     prev: int | None = None  # the step before it on the shortest way here
     position: int = 1  # "Bước k/n": k
     total: int = 1  # "Bước k/n": n, along the longest way through this step
+    wait: str | None = None  # what the person waits for at this step ("⏰ Nhắc tôi")
 
     @property
     def ends(self) -> bool:
@@ -691,6 +698,7 @@ def _render_guide(source: _GuideSource, commune: Commune, faults: list[Fault]) -
             prev=_one_based(shape.prev[i]),
             position=shape.position[i],
             total=shape.total[i],
+            wait=m.steps[i].wait,
         )
         for i, template in enumerate(source.templates)
     )

@@ -4,7 +4,7 @@
   keep their order (a chat has at most one message in flight).
 * One budget for the whole channel (Telegram: ~30 messages/s) and, for bulk, at most one message a
   second per chat. Replies are never paced per chat: a turn's two or three messages go at once.
-* A 429 blocks only the chat it was for, for the `retry_after` Telegram asked. Several 429s on bulk
+* A 429 blocks only the chat it was for, for the `retry_after` Telegram asked. Many 429s on bulk
   within a second (`flood_429s`) mean the overall budget was hit: then bulk pauses too. A lone 429
   does not stop an announcement to thousands — replies to everyone keep flowing either way.
 * Network errors and 5xx pause the whole channel (the platform is unreachable for everyone), with
@@ -52,21 +52,29 @@ class Limits:
     poll: float = 1.0  # seconds between looks at the database for rows from elsewhere
     capacity: int = 2000  # rows held in memory at most
     lease: timedelta = timedelta(seconds=30)
-    flood_429s: int = 5  # this many 429s on bulk within a second pause all bulk
+    flood_429s: int = 10  # this many 429s on bulk within a second pause all bulk (a third of the budget)
 
 
 class _Bucket:
-    """A token bucket: `rate` sends a second, bursts of up to one second's worth."""
+    """A token bucket: `rate` sends a second, in bursts of at most a quarter second's worth.
+
+    The platform counts with its own clock: sends bunched by network jitter on top of a full second's
+    burst would reach it faster than `rate` and come back as 429s. A short burst keeps the flow even
+    (a turn's two or three replies still go at once).
+    """
+
+    BURST = 0.25  # seconds' worth
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
-        self.tokens = max(rate, 1.0)
+        self.capacity = max(rate * self.BURST, 3.0)
+        self.tokens = self.capacity
         self.stamp = time.monotonic()
 
     def take(self, now: float) -> bool:
         if self.rate <= 0:
             return True
-        self.tokens = min(max(self.rate, 1.0), self.tokens + (now - self.stamp) * self.rate)
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens >= 1.0:
             self.tokens -= 1.0
@@ -78,7 +86,7 @@ class _Bucket:
 
     def refund(self) -> None:
         """A send the platform refused (a lone 429) did not count against its budget."""
-        self.tokens = min(max(self.rate, 1.0), self.tokens + 1)
+        self.tokens = min(self.capacity, self.tokens + 1)
 
 
 class Sender:

@@ -26,6 +26,7 @@ from bot.store import (
     leases,
     members,
     outbox,
+    reminders,
     subscriptions,
     villages,
 )
@@ -261,6 +262,27 @@ async def send_announcements(core: Core, now: datetime, *, batch: int = ANNOUNCE
     return queued
 
 
+async def citizen_reminders(core: Core, now: datetime) -> int:
+    """⏰ The reminders citizens asked for at guide steps, each sent once (marked in the same transaction)."""
+    content = core.services.content
+    sent = 0
+    async with core.db.transaction() as conn:
+        messages: list[Outbound] = []
+        for reminder in await reminders.due(conn, now):
+            guide = content.guides.get(reminder.guide_id)
+            if not await reminders.mark_sent(conn, reminder.id, now) or guide is None:
+                continue
+            step = min(reminder.step, guide.total)
+            what = guide.steps[step - 1].wait or guide.title
+            text = content.strings("remind_now", what=what, title=guide.title)
+            back = ((button(content.strings("btn_back_to_step"), f"g:{guide.id}:{step}"),),)
+            messages.append(Outbound(text, back, to=reminder.to, key=f"remind:{reminder.id}"))
+            sent += 1
+        items = await core.engine.notify(conn, messages, now) if messages else []
+    _hand_over(core, items)
+    return sent
+
+
 async def tick(core: Core, now: datetime, holder: str, *, heavy: bool = True) -> bool:
     """One pass of every scheduled job, by the one process holding the scheduler lease.
 
@@ -276,6 +298,7 @@ async def tick(core: Core, now: datetime, holder: str, *, heavy: bool = True) ->
         ("volunteer reminders", partial(volunteer_reminders, core, now)),
         ("escalations", partial(escalations, core, now)),
         ("announcements", partial(send_announcements, core, now)),
+        ("citizen reminders", partial(citizen_reminders, core, now)),
     ]
     for name, job in runs:
         try:

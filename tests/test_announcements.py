@@ -124,8 +124,9 @@ async def test_a_time_in_the_future_waits_and_bad_times_are_explained(team: Team
     await officer.send("25/11 7h30")
     assert "07:30 25/11/2026" in officer.text
     await officer.press("✅ Gửi thông báo")
-    assert await jobs.send_announcements(core, datetime(2026, 11, 25, 7, 29, tzinfo=HN)) == 0
-    assert await jobs.send_announcements(core, datetime(2026, 11, 25, 7, 30, tzinfo=HN)) == 2
+    # The server's clock is UTC; the typed time was Hà Nội's.
+    assert await jobs.send_announcements(core, datetime(2026, 11, 25, 7, 29, tzinfo=HN).astimezone(UTC)) == 0
+    assert await jobs.send_announcements(core, datetime(2026, 11, 25, 7, 30, tzinfo=HN).astimezone(UTC)) == 2
 
 
 async def test_progress_and_cancel(team: Team, core: Core) -> None:

@@ -368,3 +368,70 @@ async def test_the_reports_menu_gives_last_week_month_or_everything_as_excel_or_
     assert any("Báo cáo lũy kế đến 09:00 ngày 23/11/2026" in str(row[0]) for row in rows if row)
     await officer.press_data("rx:t:2026-01-01T00:00:00")  # a forged cut-off
     assert "không còn hợp lệ" in officer.text and await core.run_tasks() == []
+
+
+# ---- ⏰ reminders citizens ask for at a step that makes them wait --------------------------------------------
+
+
+async def test_a_citizen_is_reminded_once_at_the_time_chosen_and_can_cancel(core: Core, clock: Clock) -> None:
+    mail = Mail(core)
+    citizen = Person(core, "777")
+    clock.now = local(2026, 11, 24, 20, 0)  # Tuesday evening
+    guide = core.services.content.guides["vneid-level2"]
+    activate = next(i for i, step in enumerate(guide.steps, 1) if step.wait)
+    await citizen.press_data(f"g:vneid-level2:{activate}")
+    assert "⏰ Nhắc tôi" in citizen.labels
+    await citizen.press("⏰ Nhắc tôi")
+    await citizen.press("🌅 Sáng mai")
+    assert "07:30 ngày 25/11" in citizen.text and "tài khoản mức 2 đã được duyệt" in citizen.text
+    await citizen.command("mydata")
+    assert "Lời nhắc lúc 07:30 25/11" in citizen.text
+    assert await jobs.citizen_reminders(core, local(2026, 11, 25, 7, 29)) == 0  # `local` gives UTC, as the server
+    assert await jobs.citizen_reminders(core, local(2026, 11, 25, 7, 31)) == 1
+    reminder = mail.last(citizen)
+    assert "tài khoản mức 2 đã được duyệt" in reminder.text
+    assert reminder.button_list()[0].data == f"g:vneid-level2:{activate}"
+    assert await jobs.citizen_reminders(core, local(2026, 11, 26, 7, 31)) == 0  # once
+
+    await citizen.press_data(f"g:vneid-level2:{activate}")
+    await citizen.press("⏰ Nhắc tôi")
+    await citizen.press("📅 Sau 3 ngày")
+    await citizen.press("✖ Thôi, không nhắc")
+    assert "Đã huỷ lời nhắc" in citizen.text
+    assert await jobs.citizen_reminders(core, local(2026, 12, 1, 8, 0)) == 0
+    await citizen.press_data("rm:vneid-level2:1")  # a step that makes nobody wait (forged)
+    assert "⏰ Nhắc tôi" not in citizen.labels and "nút" in citizen.text.lower()
+
+
+# ---- 🧾 one-stop figures the bot cannot know ---------------------------------------------------------------
+
+
+async def test_one_stop_figures_entered_by_an_officer_appear_in_the_digest_labelled(
+    team: Team, core: Core, clock: Clock, settings: Settings
+) -> None:
+    clock.now = local(2026, 11, 23, 9, 0)
+    officer = team.officer
+    await officer.press_data("mg")
+    await officer.press("🧾 Nhập số liệu một cửa")
+    await officer.press("Tuần 47")
+    await officer.send("120 95 10")  # too few
+    assert "cần đúng 7 số" in officer.text
+    await officer.send("120 95 30 5 2 110 60")  # 95 + 30 > 120
+    assert "lớn hơn tổng số hồ sơ" in officer.text
+    await officer.send("120 95 10 5 2 130 60")
+    assert "số thứ 6 (130) lớn hơn tổng số hồ sơ (120)" in officer.text
+    await officer.send("120; 95; 10; 5; 2; 110; 60")
+    assert "Trực tuyến toàn trình: 95 (79,2 %)" in officer.text
+    await officer.press("💾 Lưu")
+    assert "Đã lưu số liệu một cửa kỳ 2026-W47" in officer.text
+    await team.volunteer.press_data("osp:2026-W47")  # not an officer
+    assert "dành cho" in team.volunteer.text
+    period = figures.week("2026-W47", TZ)
+    made = await core.db.read(lambda conn: figures.compute(conn, commune="11242", period=period, target_date=None))
+    text = render_text(made, core.services.content, TZ, settings.content_dir)
+    assert "🧾 Một cửa (số liệu do Cán bộ Hoa nhập lúc 09:00 23/11): 120 hồ sơ" in text
+    assert "trực tuyến toàn trình 95 (79,2 %) — mục tiêu 80 %: chưa đạt" in text
+    earlier = await core.db.read(
+        lambda conn: figures.compute(conn, commune="11242", period=figures.week("2026-W46", TZ), target_date=None)
+    )
+    assert "Chưa có số liệu một cửa" in render_text(earlier, core.services.content, TZ, settings.content_dir)

@@ -9,7 +9,9 @@ from bot.flows import (
     menu,
     mydata,
     newhousehold,
+    onestop,
     progress,
+    remind,
     reports,
     roster,
     search,
@@ -38,6 +40,8 @@ def build_router() -> Router:
         mydata.router,
         reports.router,
         announce.router,
+        remind.router,
+        onestop.router,
     ):
         root.include(module_router)
     return root

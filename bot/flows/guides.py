@@ -39,6 +39,8 @@ def step_buttons(
         lines.append(tuple(nav))
     finish = (button(t("btn_done"), f"gx:{guide.id}"),) if not step.choices else ()
     lines.append((*finish, button(t("btn_need_help"), "help")))
+    if step.wait:
+        lines.append((button(t("btn_remind_me"), f"rm:{guide.id}:{number}"),))
     quick = (button(t("btn_quick"), f"qal:{guide.id}"),) if guide.answers else ()
     lines.append((*quick, *menu_row(turn)))
     return tuple(lines)

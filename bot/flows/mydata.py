@@ -7,13 +7,15 @@ Deleting keeps the commune's counts right: requests and ratings stay, anonymised
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.access import ROLE_NAMES
 from bot.flows.base import Answer, Router, Turn, button, parse_id
 from bot.flows.common import kept_state, menu_answer, reply
 from bot.flows.help import MAX_VILLAGE_BUTTONS, VILLAGE, cancelled_notice, need_text, status_word, village_name
 from bot.flows.settings import FORMS
 from bot.phone import shown
-from bot.store import audit, help_requests, ratings, subscriptions, villages
+from bot.store import audit, help_requests, ratings, reminders, subscriptions, villages
 
 router = Router()
 
@@ -108,8 +110,17 @@ async def my_data(turn: Turn) -> Answer:
     count = await ratings.count_by_person(turn.conn, turn.person)
     if count:
         lines.append(t("mydata_ratings", count=count))
+    waiting = await reminders.pending_of(turn.conn, turn.inbound.sender)
+    tz = ZoneInfo(turn.services.settings.timezone)
+    for reminder in waiting:
+        guide = turn.content.guides.get(reminder.guide_id)
+        when = reminder.due_at.astimezone(tz).strftime("%H:%M %d/%m")
+        lines.append(t("mydata_reminder", when=when, title=guide.title if guide else reminder.guide_id))
     if not lines:
         return menu_answer(turn, t("mydata_none"))
+    cancels = [button(t("btn_remind_cancel") + f" ({r.due_at.astimezone(tz):%d/%m})", f"rmx:{r.id}") for r in waiting]
+    if cancels:
+        return reply(turn, t("mydata", lines=lines), *cancels, state=kept_state(turn))
     return menu_answer(turn, t("mydata", lines=lines))
 
 
@@ -142,6 +153,7 @@ async def delete(turn: Turn) -> Answer:
         if notice is not None:
             notices.append(notice)
     await subscriptions.unsubscribe(turn.conn, who)
+    await reminders.forget(turn.conn, who)
     await help_requests.forget_citizen(turn.conn, who, turn.now)
     await ratings.forget_person(turn.conn, turn.person)
     await audit.forget_actor(turn.conn, turn.person)

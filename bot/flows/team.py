@@ -100,6 +100,7 @@ async def manage(turn: Turn) -> Answer:
         button(t("btn_export_figures"), "ex"),
         button(t("btn_export_households"), "exh"),
         button(t("btn_reports"), "rp"),
+        button(t("btn_onestop"), "os"),
         button(t("btn_announce"), "ao"),
         edit=True,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -77,6 +77,7 @@ def render_text(figures: Figures, content: Content, timezone: str, content_dir: 
     projected = figures.projected
     satisfied = figures.satisfied_share
     goal = float(content.commune.targets.get("satisfaction_pct", 90))
+    online_goal = float(content.commune.targets.get("online_applications_pct", 80))
     text = template.render(
         title=title(figures.period, timezone),
         commune_name=content.commune.name,
@@ -114,9 +115,34 @@ def render_text(figures: Figures, content: Content, timezone: str, content_dir: 
         satisfied=percent(figures.ratings_good, figures.ratings),
         average=f"{figures.rating_average:.1f}".replace(".", ",") if figures.rating_average else "—",
         satisfaction_target=f"{goal:g}",
+        onestop=_onestop(figures, timezone, online_goal),
+        online_target=f"{online_goal:g}",
         satisfied_ok=satisfied is not None and satisfied * 100 >= goal,
     )
     return text[:MAX_TEXT]
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part} ({percent(part, whole)})"
+
+
+def _onestop(figures: Figures, timezone: str, online_goal: float) -> dict[str, Any] | None:
+    """The one-stop figures an officer entered, said as such (who, when), with the trend."""
+    entered = figures.onestop
+    if entered is None:
+        return None
+    at = datetime.fromisoformat(entered.entered_at).astimezone(ZoneInfo(timezone))
+    total, before = entered.total, figures.onestop_before
+    return {
+        "source": f"{entered.entered_by or 'cán bộ xã'} nhập lúc {at:%H:%M %d/%m}",
+        "total": total,
+        "full": _share(entered.fully_online, total),
+        "full_ok": total > 0 and 100 * entered.fully_online / total >= online_goal,
+        "before": percent(before.fully_online, before.total) if before is not None else None,
+        "overdue": _share(entered.overdue, total),
+        "digitised": _share(entered.digitised, total),
+        "paid": _share(entered.paid_online, total),
+    }
 
 
 def _guide_title(content: Content, guide_id: str) -> str:
@@ -194,6 +220,18 @@ def _report_table(figures: Figures) -> tuple[tuple[str, ...], list[list[Any]], l
         f"Đánh giá hài lòng: {figures.ratings} đánh giá"
         + (f", {round(100 * satisfied, 1)} % từ 4 sao." if satisfied is not None else "."),
     ]
+    entered = figures.onestop
+    if entered is not None:
+        t = entered.total
+        notes.append(
+            f"Một cửa (số liệu do {entered.entered_by or 'cán bộ xã'} nhập, {entered.entered_at}): {t} hồ sơ, "
+            f"toàn trình {entered.fully_online} ({percent(entered.fully_online, t)}), "
+            f"một phần {entered.partly_online}, "
+            f"bưu chính {entered.by_post}, quá hạn {entered.overdue}, số hoá {entered.digitised}, "
+            f"thanh toán trực tuyến {entered.paid_online}."
+        )
+    else:
+        notes.append("Một cửa: chưa có số liệu nhập cho kỳ này.")
     return header, rows, notes
 
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from bot.store import onestop as onestop_store
+from bot.store.onestop import OneStop
 
 STALE_VOLUNTEER = timedelta(days=14)
 WAITING_TOO_LONG = timedelta(hours=48)
@@ -71,6 +74,17 @@ def month(label: str, timezone: str) -> Period:
     start = datetime(year, number, 1, tzinfo=tz)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=tz)
     return Period("month", label, _utc(start), _utc(end), start.date(), (end - timedelta(days=1)).date())
+
+
+def previous_label(period: Period) -> str | None:
+    """The label of the week or month before (None for a cumulative period)."""
+    if period.kind == "week":
+        year, number, _ = (period.first_day - timedelta(days=7)).isocalendar()
+        return f"{year}-W{number:02d}"
+    if period.kind == "month":
+        last = period.first_day - timedelta(days=1)
+        return f"{last.year}-{last.month:02d}"
+    return None
 
 
 BEGINNING = datetime(2025, 7, 1, tzinfo=UTC)  # the communes as they are since the July 2025 reform
@@ -134,7 +148,8 @@ class Figures:
     rating_average: float | None
     ratings_good: int  # 4 or 5 stars
     target_date: date | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    onestop: OneStop | None = None  # entered by an officer for this period
+    onestop_before: OneStop | None = None  # …and for the one before (the trend)
 
     @property
     def total(self) -> int:
@@ -241,4 +256,6 @@ def compute(conn: sqlite3.Connection, *, commune: str, period: Period, target_da
         rating_average=None if average is None else float(average),
         ratings_good=int(good or 0),
         target_date=date.fromisoformat(target_date) if target_date else None,
+        onestop=onestop_store.read(conn, commune, period.label),
+        onestop_before=onestop_store.read(conn, commune, before) if (before := previous_label(period)) else None,
     )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.database import Conn
+from bot.store.database import Conn, utc_text
 
 MAX_TEXT = 1500
 
@@ -69,9 +69,9 @@ async def create(
             commune,
             text[:MAX_TEXT],
             village_id,
-            send_at.isoformat(timespec="seconds"),
+            utc_text(send_at),
             member_id,
-            now.isoformat(timespec="seconds"),
+            utc_text(now),
         ),
     ) as cursor:
         row = await cursor.fetchone()
@@ -99,7 +99,7 @@ async def due(conn: Conn, commune: str, now: datetime) -> list[Announcement]:
     rows = await conn.execute_fetchall(
         f"SELECT {_COLUMNS} FROM announcements WHERE commune = ? AND status IN ('scheduled', 'queuing')"
         " AND send_at <= ? ORDER BY send_at, id",
-        (commune, now.isoformat(timespec="seconds")),
+        (commune, utc_text(now)),
     )
     return [_announcement(tuple(r)) for r in rows]
 
@@ -115,7 +115,7 @@ async def set_status(conn: Conn, announcement_id: int, status: str, *, total: in
 
 async def cancel(conn: Conn, announcement_id: int, now: datetime) -> int:
     """Call it off: the rows not yet sent are marked cancelled; returns how many were stopped."""
-    stamp = now.isoformat(timespec="seconds")
+    stamp = utc_text(now)
     cursor = await conn.execute(
         "UPDATE announcements SET status = 'cancelled', cancelled_at = ? WHERE id = ? AND status <> 'cancelled'",
         (stamp, announcement_id),

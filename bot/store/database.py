@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -46,6 +47,12 @@ Params = Sequence[Any] | dict[str, Any]
 
 BUSY_WAIT = 15.0  # seconds to wait for another process's write lock before giving up
 CHECKPOINT_EVERY = 2.0  # seconds between background WAL checkpoints, when anything was written
+
+
+def utc_text(moment: datetime) -> str:
+    """A moment as stored: UTC ISO text, so that stored times compare correctly as strings (a time given
+    in the commune's zone, "07:30+07:00", must not be compared as text against a UTC one)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def opt_str(value: object) -> str | None:

@@ -327,6 +327,40 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             cancelled_at TEXT
         );
         CREATE INDEX announcements_due ON announcements (status, send_at);
+
+        CREATE TABLE reminders (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            guide_id TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            due_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            cancelled_at TEXT
+        );
+        CREATE INDEX reminders_due ON reminders (due_at) WHERE sent_at IS NULL AND cancelled_at IS NULL;
+        CREATE INDEX reminders_person ON reminders (channel, chat_id);
+        """,
+    ),
+    (
+        8,
+        "one-stop figures officers enter for a week or a month",
+        """
+        CREATE TABLE onestop_figures (
+            commune TEXT NOT NULL,
+            period TEXT NOT NULL,
+            total INTEGER NOT NULL CHECK (total >= 0),
+            fully_online INTEGER NOT NULL CHECK (fully_online BETWEEN 0 AND total),
+            partly_online INTEGER NOT NULL CHECK (partly_online BETWEEN 0 AND total),
+            by_post INTEGER NOT NULL CHECK (by_post BETWEEN 0 AND total),
+            overdue INTEGER NOT NULL CHECK (overdue BETWEEN 0 AND total),
+            digitised INTEGER NOT NULL CHECK (digitised BETWEEN 0 AND total),
+            paid_online INTEGER NOT NULL CHECK (paid_online BETWEEN 0 AND total),
+            entered_by INTEGER NOT NULL REFERENCES members (id),
+            entered_at TEXT NOT NULL,
+            PRIMARY KEY (commune, period)
+        ) WITHOUT ROWID;
         """,
     ),
 ]
