@@ -92,6 +92,7 @@ RUNTIME_VARIABLES = frozenset(
         "period",
         "numbers",
         "faults",
+        "link",
     }
 )
 # libyaml's parser when PyYAML was built with it: the content (3,000 examples) loads 10× faster.

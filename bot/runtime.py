@@ -55,6 +55,8 @@ class Service:
         self._done = asyncio.Event()
         self.failure: str | None = None
         core.engine.on_outbox = self.deliver
+        for channel in channels:
+            core.services.deep_links[channel.name] = channel.deep_link
         core.services.signals.connect("outbox_cancelled", self._drop_cancelled)
         self._background: set[asyncio.Task[int]] = set()
 

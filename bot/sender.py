@@ -297,6 +297,13 @@ class Sender:
     async def _send(self, item: OutboxItem) -> None:
         chat = item.to.chat_id
         try:
+            # Bulk is checked once more just before it goes: an announcement may have been called off
+            # after its rows were queued here (its turn commits after the signal that empties the queues).
+            if item.priority == BULK and item.id in await self._db.read(
+                lambda conn: outbox.cancelled_among(conn, [item.id])
+            ):
+                self._known.discard(item.id)
+                return
             try:
                 result: SendResult = await self._channel.send(item)
             except asyncio.CancelledError:

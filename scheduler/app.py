@@ -8,7 +8,7 @@ at once, and several bot processes sharing a database send it once (only the lea
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -51,8 +51,8 @@ def build_scheduler(core: Core) -> AsyncIOScheduler:
 
     def tick_now() -> None:  # an announcement to send now: no need to wait for the minute
         job = scheduler.get_job("tick")
-        if job is not None:
-            job.modify(next_run_time=datetime.now(tz))
+        if job is not None:  # a second on, so that the turn that asked for it has committed
+            job.modify(next_run_time=datetime.now(tz) + timedelta(seconds=1))
 
     core.services.signals.connect("schedule", tick_now)
     return scheduler

@@ -153,11 +153,7 @@ async def volunteer_reminders(core: Core, now: datetime) -> int:
             if str(member.id) in already:
                 continue
             todo, left = await households.todo(conn, list(member.village_ids), limit=REMINDER_LISTED, offset=0)
-            waiting = [
-                r
-                for r in await help_requests.open_in_commune(conn, commune, limit=50)
-                if r.village_id in member.village_ids and (r.status == "open" or r.volunteer_id == member.id)
-            ]
+            waiting = await help_requests.waiting_in(conn, member.village_ids, member.id)
             key = f"reminder:{saturday}:{member.id}"
             if not left and not waiting:
                 await job_runs.claim(conn, "reminder", saturday, str(member.id), now, None)
@@ -188,17 +184,12 @@ async def escalations(core: Core, now: datetime) -> int:
         officers = await _officers(conn, commune)
         names = {v.id: v.name for v in await villages.for_commune(conn, commune)}
         messages: list[Outbound] = []
-        for request in await help_requests.open_in_commune(conn, commune, limit=500):
-            if request.status == "open" and now - datetime.fromisoformat(request.created_at) >= UNTAKEN:
+        late = await help_requests.overdue(conn, commune, untaken_before=now - UNTAKEN, taken_before=now - UNDONE)
+        for request in late:
+            if request.status == "open":
                 job, text_key = "escalate-untaken", "escalate_untaken"
-            elif (
-                request.status == "taken"
-                and request.taken_at is not None
-                and now - datetime.fromisoformat(request.taken_at) >= UNDONE
-            ):
-                job, text_key = "escalate-undone", "escalate_undone"
             else:
-                continue
+                job, text_key = "escalate-undone", "escalate_undone"
             helper = await members.by_id(conn, commune, request.volunteer_id) if request.volunteer_id else None
             text = t(
                 text_key,
@@ -301,6 +292,10 @@ async def tick(core: Core, now: datetime, holder: str, *, heavy: bool = True) ->
         ("citizen reminders", partial(citizen_reminders, core, now)),
     ]
     for name, job in runs:
+        async with core.db.transaction() as conn:  # a long job must not outlive the lease unnoticed
+            if not await leases.take(conn, LEASE, holder, core.services.clock(), LEASE_TTL):
+                log.warning("scheduler: the lease went to another process; this tick stops")
+                return False
         try:
             await job()
         except Exception as exc:

@@ -225,3 +225,18 @@ async def test_cancelling_stops_what_the_sender_already_holds(
         await service.stop()
     assert 0 < got < len(chats) and statuses.count("sent") == got
     assert statuses.count("cancelled") == len(chats) - got
+
+
+async def test_an_announcement_already_sent_in_full_cannot_be_cancelled_after_the_fact(team: Team, core: Core) -> None:
+    await subscribe(core, range(7100, 7103), None)
+    officer = team.officer
+    await write(officer, "Lịch làm căn cước lưu động", "👥 Mọi người đăng ký (3 người)")
+    await officer.press("📤 Gửi ngay")
+    await officer.press("✅ Gửi thông báo")
+    await jobs.send_announcements(core, core.services.clock())
+    async with core.db.transaction() as conn:
+        await conn.execute("UPDATE outbox SET status = 'sent' WHERE dedupe_key LIKE 'ann:%'")
+    await officer.press_data("ac:1")  # an old button, or a forged one
+    assert "đã gửi xong hết" in officer.text
+    await officer.press_data("ao")
+    assert "đã gửi 3/3" in officer.text and "Huỷ thông báo #1" not in " ".join(officer.labels)

@@ -435,3 +435,23 @@ async def test_one_stop_figures_entered_by_an_officer_appear_in_the_digest_label
         lambda conn: figures.compute(conn, commune="11242", period=figures.week("2026-W46", TZ), target_date=None)
     )
     assert "Chưa có số liệu một cửa" in render_text(earlier, core.services.content, TZ, settings.content_dir)
+
+
+async def test_officers_get_a_printable_qr_poster_that_opens_the_guide(team: Team, core: Core) -> None:
+    officer = team.officer
+    await officer.press_data("qrg:pay-online")
+    assert "chưa kết nối xong" in officer.text  # no running channel has told its name yet
+    core.services.deep_links["telegram"] = lambda payload: f"https://t.me/dvc_demo_bot?start={payload}"
+    await officer.press_data("mg")
+    await officer.press("🔳 Mã QR hướng dẫn")
+    title = core.services.content.guides["pay-online"].title
+    await officer.press(title)
+    [poster] = officer.last
+    assert "https://t.me/dvc_demo_bot?start=guide-pay-online" in poster.text
+    assert poster.attachment is not None and poster.attachment.is_image
+    image = Image.open(io.BytesIO(poster.attachment.content))
+    assert image.format == "PNG" and image.height > image.width >= 300  # the code, and the title under it
+    await team.volunteer.press_data("qrg:pay-online")
+    assert "dành cho" in team.volunteer.text
+    [start] = await Person(core, "778").command("start", "guide-pay-online")  # what scanning it does
+    assert title in start.text

@@ -104,6 +104,10 @@ class Channel(Protocol):
 
     async def send(self, item: OutboxItem) -> SendResult: ...
 
+    def deep_link(self, payload: str) -> str | None:
+        """A link that opens a chat with the bot and sends /start `payload`; None until connected."""
+        ...
+
 
 class FatalChannelError(Exception):
     """A channel cannot run (e.g. its token was rejected); the message is safe to print."""

@@ -411,6 +411,11 @@ class TelegramChannel:
 
     # ---- sending ----------------------------------------------------------------------------------
 
+    def deep_link(self, payload: str) -> str | None:
+        """https://t.me/<bot>?start=<payload> (Telegram's deep link), once getMe told the bot's name."""
+        username = self.bot.bot.username if self.ready.is_set() else None
+        return f"https://t.me/{username}?start={payload}" if username else None
+
     async def send(self, item: OutboxItem) -> SendResult:
         message = item.message
         ack = asyncio.create_task(self._ack(item.ack, message.toast)) if item.ack else None

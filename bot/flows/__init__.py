@@ -11,6 +11,7 @@ from bot.flows import (
     newhousehold,
     onestop,
     progress,
+    qr,
     remind,
     reports,
     roster,
@@ -42,6 +43,7 @@ def build_router() -> Router:
         announce.router,
         remind.router,
         onestop.router,
+        qr.router,
     ):
         root.include(module_router)
     return root

@@ -228,8 +228,9 @@ async def cancel(turn: Turn) -> Answer:
     if item is None:
         return menu_answer(turn, turn.t("stale_button"))
     stopped = await announcements.cancel(turn.conn, item.id, turn.now)
-    if item.status == "cancelled":
-        return menu_answer(turn, turn.t("announce_already_cancelled", id=item.id))
+    if stopped is None:
+        key = "announce_already_cancelled" if item.status == "cancelled" else "announce_all_sent"
+        return menu_answer(turn, turn.t(key, id=item.id))
     await turn.audit("announce.cancel", f"announcement:{item.id}", stopped=stopped)
     turn.services.signals.emit("outbox_cancelled")
     return menu_answer(turn, turn.t("announce_cancelled", id=item.id, count=_n(stopped)))

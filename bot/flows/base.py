@@ -54,6 +54,9 @@ class Services:
     clock: Callable[[], datetime]
     signals: Signals = field(default_factory=Signals)
     heavy: HeavyPool = field(default_factory=HeavyPool)
+    # Per channel, how to open the bot at a payload ("guide-pay-online") from outside: a t.me link.
+    # Filled in by the running service once a channel knows its own name; empty in tests and tools.
+    deep_links: dict[str, Callable[[str], str | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

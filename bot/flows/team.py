@@ -101,6 +101,7 @@ async def manage(turn: Turn) -> Answer:
         button(t("btn_export_households"), "exh"),
         button(t("btn_reports"), "rp"),
         button(t("btn_onestop"), "os"),
+        button(t("btn_qr"), "qr"),
         button(t("btn_announce"), "ao"),
         edit=True,
     )

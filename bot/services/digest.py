@@ -161,7 +161,7 @@ def chart_png(figures: Figures) -> bytes:
     names = [v.name for v in lines] or ["—"]
     now = [100 * v.share for v in lines] or [0.0]
     before = [100 * v.share_before for v in lines] or [0.0]
-    height = max(2.5, 0.45 * len(names) + 1.2)
+    height = max(2.8, 0.45 * len(names) + 1.6)  # room for the legend under the axis
     figure, axes = plt.subplots(figsize=(6.4, height), dpi=110)
     try:
         positions = range(len(names))
@@ -172,7 +172,7 @@ def chart_png(figures: Figures) -> bytes:
         axes.set_xlim(0, 100)
         axes.set_xlabel("% hộ đạt")
         axes.set_title("Hộ có người dùng được dịch vụ công, theo thôn")
-        axes.legend(loc="lower right", fontsize="small")
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False, fontsize="small")
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
@@ -252,7 +252,7 @@ def report_pdf(figures: Figures, commune_name: str, timezone: str, cutoff: str) 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    pdf.add_font("DejaVu", fname=str(_font()))
+    pdf.add_font("DejaVu", fname=str(font_path()))
     pdf.set_font("DejaVu", size=14)
     pdf.multi_cell(0, 8, f"{title(figures.period, timezone)} — {commune_name}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=9)
@@ -273,7 +273,7 @@ def report_pdf(figures: Figures, commune_name: str, timezone: str, cutoff: str) 
     return bytes(pdf.output())
 
 
-def _font() -> Path:
+def font_path() -> Path:
     """A Unicode TTF that is always installed with us: matplotlib's DejaVu Sans."""
     import matplotlib
 

@@ -107,22 +107,26 @@ async def due(conn: Conn, commune: str, now: datetime) -> list[Announcement]:
 async def set_status(conn: Conn, announcement_id: int, status: str, *, total: int | None = None) -> bool:
     """Move on unless it was cancelled meanwhile (then False)."""
     cursor = await conn.execute(
-        "UPDATE announcements SET status = ?, total = coalesce(?, total) WHERE id = ? AND status <> 'cancelled'",
+        "UPDATE announcements SET status = ?, total = coalesce(?, total) WHERE id = ?"
+        " AND status IN ('scheduled', 'queuing')",
         (status, total, announcement_id),
     )
     return cursor.rowcount == 1
 
 
-async def cancel(conn: Conn, announcement_id: int, now: datetime) -> int:
-    """Call it off: the rows not yet sent are marked cancelled; returns how many were stopped."""
+async def cancel(conn: Conn, announcement_id: int, now: datetime) -> int | None:
+    """Call it off: the rows not yet sent are marked cancelled; returns how many were stopped, or None when
+    there was nothing left to stop (cancelled already, or everything sent)."""
     stamp = utc_text(now)
+    prefix = key_prefix(announcement_id)
     cursor = await conn.execute(
-        "UPDATE announcements SET status = 'cancelled', cancelled_at = ? WHERE id = ? AND status <> 'cancelled'",
-        (stamp, announcement_id),
+        "UPDATE announcements SET status = 'cancelled', cancelled_at = ? WHERE id = ?"
+        " AND (status IN ('scheduled', 'queuing') OR (status = 'queued' AND EXISTS (SELECT 1 FROM outbox"
+        " WHERE dedupe_key >= ? AND dedupe_key < ? AND status = 'pending')))",
+        (stamp, announcement_id, prefix, prefix[:-1] + ";"),
     )
     if cursor.rowcount != 1:
-        return 0
-    prefix = key_prefix(announcement_id)
+        return None
     stopped = await conn.execute(
         "UPDATE outbox SET status = 'cancelled', done_at = ?, payload = '', file_data = NULL"
         " WHERE dedupe_key >= ? AND dedupe_key < ? AND status = 'pending'",

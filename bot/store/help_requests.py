@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.messages import Recipient
-from bot.store.database import Conn
+from bot.store.database import Conn, utc_text
 
 MAX_DETAIL = 200
 PHONE_KEPT = timedelta(days=90)
@@ -96,7 +96,7 @@ def _request(row: Sequence[object]) -> HelpRequest:
 
 
 def _stamp(now: datetime) -> str:
-    return now.isoformat(timespec="seconds")
+    return utc_text(now)
 
 
 async def create(
@@ -164,6 +164,29 @@ async def mark_escalated(conn: Conn, request_id: int, now: datetime) -> None:
     await conn.execute(
         "UPDATE help_requests SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL", (_stamp(now), request_id)
     )
+
+
+async def waiting_in(conn: Conn, village_ids: Sequence[int], member_id: int) -> list[HelpRequest]:
+    """Open requests of these villages, and those this member holds (a volunteer's Saturday reminder)."""
+    if not village_ids:
+        return []
+    marks = ",".join("?" * len(village_ids))
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM help_requests WHERE village_id IN ({marks})"
+        " AND (status = 'open' OR (status = 'taken' AND volunteer_id = ?)) ORDER BY id",
+        (*village_ids, member_id),
+    )
+    return [_request(tuple(r)) for r in rows]
+
+
+async def overdue(conn: Conn, commune: str, *, untaken_before: datetime, taken_before: datetime) -> list[HelpRequest]:
+    """Requests nobody took before `untaken_before`, or taken before `taken_before` and not done."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM help_requests WHERE commune = ? AND ((status = 'open' AND created_at <= ?)"
+        " OR (status = 'taken' AND taken_at <= ?)) ORDER BY id",
+        (commune, _stamp(untaken_before), _stamp(taken_before)),
+    )
+    return [_request(tuple(r)) for r in rows]
 
 
 async def open_in_commune(conn: Conn, commune: str, limit: int = 20) -> list[HelpRequest]:
