@@ -93,6 +93,8 @@ RUNTIME_VARIABLES = frozenset(
         "numbers",
         "faults",
         "link",
+        "line",
+        "periods",
     }
 )
 # libyaml's parser when PyYAML was built with it: the content (3,000 examples) loads 10× faster.

@@ -153,6 +153,11 @@ class Engine:
             if text_handler is not None and inbound.text.strip():
                 return await text_handler(turn)
             return await answer_text(turn)
+        if inbound.media == "photo" and inbound.photo_ref:
+            awaited = turn.state.get("await")
+            photo_step = router.photos.get(awaited) if isinstance(awaited, str) else None
+            if photo_step is not None:
+                return await photo_step(turn)
         return await unsupported(turn)
 
     async def _write(

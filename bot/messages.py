@@ -54,6 +54,7 @@ class Inbound:
     file_ref: str = ""
     file_name: str = ""
     file_size: int = 0
+    photo_ref: str = ""  # a photo sent to the bot: the platform's id for it (never downloaded)
 
     @property
     def sender(self) -> Recipient:
@@ -89,6 +90,7 @@ class Outbound:
     undeliverable: Outbound | None = None
     ask_contact: str = ""
     close_keyboard: bool = False
+    photo_ref: str = ""  # a photo the platform already holds (Telegram's file_id), sent with `text` as caption
 
     def button_list(self) -> list[Button]:
         """Buttons in reading order (rows left to right, top to bottom)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import unicodedata
 import warnings
@@ -888,3 +889,122 @@ def table_xlsx(*, title: str, notes: Sequence[str], header: Sequence[str], rows:
     for row in rows:
         sheet.append([_safe(sheet, v) if isinstance(v, str) else v for v in row])
     return _save(workbook)
+
+
+# ------------------------------------------------------------------------ one-stop figures (a small table)
+
+ONESTOP_COLUMNS = {
+    "ky": "period",
+    "ky bao cao": "period",
+    "tong so ho so": "total",
+    "tong": "total",
+    "truc tuyen toan trinh": "fully_online",
+    "toan trinh": "fully_online",
+    "truc tuyen mot phan": "partly_online",
+    "mot phan": "partly_online",
+    "qua buu chinh": "by_post",
+    "buu chinh": "by_post",
+    "qua han": "overdue",
+    "da so hoa": "digitised",
+    "so hoa": "digitised",
+    "da so hoa ket qua": "digitised",
+    "thanh toan truc tuyen": "paid_online",
+    "thanh toan": "paid_online",
+}
+ONESTOP_ORDER = ("total", "fully_online", "partly_online", "by_post", "overdue", "digitised", "paid_online")
+MAX_ONESTOP_ROWS = 120
+
+
+@dataclass
+class OneStopFile:
+    """One-stop figures uploaded as a table: (line, period as typed, the 7 numbers) per row, or faults."""
+
+    rows: list[tuple[int, str, list[int]]] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+
+
+def _table_cells(data: bytes) -> list[list[object]] | None:
+    """The first sheet of an XLSX, or the rows of a CSV, up to a few hundred rows; None if neither."""
+    if data.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if _unsafe_archive(archive):
+                    return None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheet = workbook.active
+                return [list(row) for row in itertools.islice(sheet.iter_rows(values_only=True), MAX_ONESTOP_ROWS + 10)]
+            finally:
+                workbook.close()
+        except Exception:  # not a workbook we can read: then it is not this table either
+            return None
+    text = _decode(data[:200_000])
+    if text is None:
+        return None
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    delimiter = max((",", ";", "\t"), key=first.count)
+    try:
+        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+        return [list(r) for r in itertools.islice(rows, MAX_ONESTOP_ROWS + 10)]
+    except csv.Error:
+        return None
+
+
+def _period_text(value: object) -> str:
+    """ "2026-W47", "Tuần 47/2026" → 2026-W47; "2026-11", "11/2026", "Tháng 11/2026" → 2026-11."""
+    words = [w for w in _fold(str(value or "")).split() if w not in ("tuan", "thang")]
+    week = str(value or "").casefold().startswith("tu") or any(w.startswith("w") for w in words)
+    numbers = [w.lstrip("w") for w in words]
+    if len(numbers) == 2 and all(n.isdigit() for n in numbers):
+        year, number = numbers if len(numbers[0]) == 4 else numbers[::-1]
+        if len(year) == 4 and len(number) <= 2:
+            return f"{year}-W{int(number):02d}" if week else f"{year}-{int(number):02d}"
+    return str(value or "").strip()[:20]
+
+
+def parse_onestop(data: bytes, filename: str) -> OneStopFile | None:
+    """A one-stop figures table (columns Kỳ, Tổng số hồ sơ, Trực tuyến toàn trình, …), or None when the file
+    is something else (a roster). Every row is checked; nothing is kept from a file with a fault."""
+    del filename  # judged by content, like rosters
+    cells = _table_cells(data) if data and len(data) <= MAX_BYTES else None
+    if not cells:
+        return None
+    header = next(
+        (
+            (i, names)
+            for i, row in enumerate(cells[:10])
+            if "period" in (names := [ONESTOP_COLUMNS.get(_fold(str(c or "")).strip()) for c in row])
+            and "total" in names
+        ),
+        None,
+    )
+    if header is None:
+        return None
+    index, names = header
+    where = {name: i for i, name in enumerate(names) if name}
+    result = OneStopFile()
+    missing = [n for n in ONESTOP_ORDER if n not in where]
+    if missing:
+        result.faults.append("thiếu cột: " + ", ".join(missing))
+        return result
+    for line, row in enumerate(cells[index + 1 :], index + 2):
+        if not any(str(c or "").strip() for c in row):
+            continue
+        if len(result.rows) >= MAX_ONESTOP_ROWS:
+            result.faults.append(f"quá {MAX_ONESTOP_ROWS} dòng")
+            break
+        values: list[int] = []
+        for name in ONESTOP_ORDER:
+            raw = row[where[name]] if where[name] < len(row) else None
+            text = str(raw if raw is not None else "").strip().replace(".", "").replace(",", "")
+            if isinstance(raw, float) and raw.is_integer():
+                text = str(int(raw))
+            if not text.isdigit():
+                result.faults.append(f"dòng {line}: ô «{_quote(str(raw or ''))}» không phải số")
+                break
+            values.append(int(text))
+        else:
+            result.rows.append((line, _period_text(row[where["period"]]), values))
+    return result

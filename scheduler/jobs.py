@@ -239,8 +239,15 @@ async def send_announcements(core: Core, now: datetime, *, batch: int = ANNOUNCE
                 if current is None or current.status == "cancelled":
                     stopped = True
                     break
-                messages = [
-                    Outbound(text, leave, to=who, key=f"{prefix}{who.channel}:{who.chat_id}")
+                photo = item.photo_ref or ""
+                messages = [  # the photo's id is valid on its own channel only; elsewhere the text goes alone
+                    Outbound(
+                        text,
+                        leave,
+                        to=who,
+                        key=f"{prefix}{who.channel}:{who.chat_id}",
+                        photo_ref=photo if who.channel == item.photo_channel else "",
+                    )
                     for who in people[start : start + batch]
                 ]
                 items = await core.engine.notify(conn, messages, now, priority=BULK)

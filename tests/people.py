@@ -42,6 +42,10 @@ class Person:
         assert found is not None, f"no button {label!r}; have {[b.label for b in buttons]}"
         return await self.press_data(found.data)
 
+    async def send_photo(self, ref: str, caption: str = "") -> list[Outbound]:
+        """A photo the platform holds under `ref` (never downloaded by the bot), with an optional caption."""
+        return await self._handle("unsupported", media="photo", photo_ref=ref, text=caption)
+
     async def upload(self, name: str, content: bytes) -> list[Outbound]:
         return await self._handle("file", file=Attachment(name, content), media="document")
 

@@ -240,3 +240,44 @@ async def test_an_announcement_already_sent_in_full_cannot_be_cancelled_after_th
     assert "đã gửi xong hết" in officer.text
     await officer.press_data("ao")
     assert "đã gửi 3/3" in officer.text and "Huỷ thông báo #1" not in " ".join(officer.labels)
+
+
+async def test_an_announcement_with_a_photo_reaches_telegram_subscribers_as_that_photo(
+    emulator: BotApiEmulator, core: Core, team: Team, clock: Clock
+) -> None:
+    """The officer sends a photo (Telegram keeps it; the bot never downloads it), then the text; each
+    Telegram subscriber gets the photo with the text as caption, others the text alone."""
+    clock.now = datetime.now(UTC)
+    officer = team.officer
+    emulator.open_chat(900)
+    sent = emulator.send_media(900, "photo")  # the officer's own photo, as Telegram holds it
+    photo_id = sent["message"]["photo"][-1]["file_id"]
+    await officer.press_data("ao")
+    await officer.send_photo(photo_id)
+    assert "Đã nhận ảnh" in officer.text
+    await officer.send("x" * 901)  # a caption has less room
+    assert "từ 1 đến 900" in officer.text
+    await officer.send("Sơ đồ điểm làm căn cước lưu động sáng Chủ nhật")
+    await officer.press("👥 Mọi người đăng ký")
+    await officer.press("📤 Gửi ngay")
+    assert "kèm 1 ảnh" in officer.text
+    await officer.press("✅ Gửi thông báo")
+    for chat in (9500, 9501):
+        emulator.open_chat(chat)
+    await subscribe(core, range(9500, 9502), None)
+    await subscribe(core, range(9600, 9601), None, channel="zalo")
+    await jobs.send_announcements(core, clock.now)
+    async with core.db.transaction() as conn:
+        rows = await conn.execute_fetchall("SELECT channel, payload FROM outbox WHERE dedupe_key LIKE 'ann:%'")
+    assert {str(r[0]): (photo_id in str(r[1])) for r in rows} == {"telegram": True, "zalo": False}
+    service = await start_service(core, emulator)
+    try:
+        for _ in range(100):
+            if all(emulator.messages(c) for c in (9500, 9501)):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await service.stop()
+    for chat in (9500, 9501):
+        [message] = emulator.messages(chat)
+        assert message.kind == "photo" and "Sơ đồ điểm làm căn cước" in (message.text or "")

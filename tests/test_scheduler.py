@@ -17,7 +17,7 @@ from bot.app import Core, build_core
 from bot.config import Settings
 from bot.services import figures
 from bot.services.digest import chart_png, render_text
-from bot.store import leases
+from bot.store import leases, onestop
 from scheduler import jobs
 from tests.conftest import Clock
 from tests.people import Mail, Person
@@ -165,6 +165,7 @@ async def test_digest_figures_are_exact_on_a_seeded_database(team: Team, core: C
     assert (made.help_new, made.help_done, made.help_waiting) == (3, 1, 1)
     assert made.guide_views == [("vneid-level2", 2), ("dvc-login", 1)]
     assert (made.ratings, made.rating_average, made.ratings_good) == (2, 4.0, 1)
+    assert (made.ratings_before, made.ratings_good_before) == (1, 0)  # week 46's one rating, 1 star
 
 
 async def test_the_digest_text_shows_every_figure_and_renders_for_an_empty_commune(
@@ -185,7 +186,8 @@ async def test_the_digest_text_shows_every_figure_and_renders_for_an_empty_commu
         "3 lượt hỗ trợ (1 lượt chưa làm được)",
         "• Tình nguyện viên Lan: 2 lượt",
         "3 mới, 1 đã xong, ⏰ 1 chờ quá 48 giờ",
-        "Hài lòng: 50,0 % đánh giá từ 4 sao (2 đánh giá, trung bình 4,0/5) — mục tiêu 90 %: chưa đạt",
+        "Hài lòng: 50,0 % đánh giá từ 4 sao (2 đánh giá, trung bình 4,0/5; kỳ trước 0,0 %) — mục tiêu 90 %: chưa đạt",
+        "Người trưởng thành dùng dịch vụ công trực tuyến (mục tiêu 50 %): bot chưa đo được",
     ):
         assert expected in text, (expected, text)
     # The same template for a commune with nothing yet.
@@ -435,6 +437,11 @@ async def test_one_stop_figures_entered_by_an_officer_appear_in_the_digest_label
         lambda conn: figures.compute(conn, commune="11242", period=figures.week("2026-W46", TZ), target_date=None)
     )
     assert "Chưa có số liệu một cửa" in render_text(earlier, core.services.content, TZ, settings.content_dir)
+    async with core.db.transaction() as conn:  # the week before: 70 % fully online → +9.2 points a week
+        await onestop.save(conn, "11242", "2026-W46", [100, 70, 10, 5, 2, 90, 40], 1, clock.now)
+    made = await core.db.read(lambda conn: figures.compute(conn, commune="11242", period=period, target_date=None))
+    text = render_text(made, core.services.content, TZ, settings.content_dir)
+    assert "95 (79,2 %) (kỳ trước 70,0 %) — mục tiêu 80 %: chưa đạt (dự kiến đạt sau khoảng 1 tuần nữa)" in text
 
 
 async def test_officers_get_a_printable_qr_poster_that_opens_the_guide(team: Team, core: Core) -> None:
@@ -455,3 +462,25 @@ async def test_officers_get_a_printable_qr_poster_that_opens_the_guide(team: Tea
     assert "dành cho" in team.volunteer.text
     [start] = await Person(core, "778").command("start", "guide-pay-online")  # what scanning it does
     assert title in start.text
+
+
+async def test_one_stop_figures_can_be_imported_from_a_table_all_or_nothing(
+    team: Team, core: Core, clock: Clock
+) -> None:
+    clock.now = local(2026, 12, 2, 9, 0)
+    officer = team.officer
+    header = (
+        "Kỳ,Tổng số hồ sơ,Trực tuyến toàn trình,Trực tuyến một phần,Qua bưu chính,Quá hạn,Đã số hoá,"
+        "Thanh toán trực tuyến\n"
+    )
+    bad = header + "2026-W47,100,80,10,5,1,90,50\nTuần 49/2026,50,40,5,1,0,45,20\n2026-11,abc,1,1,1,1,1,1\n"
+    await officer.upload("mot-cua.csv", bad.encode())
+    assert "chưa lưu gì" in officer.text and "kỳ «2026-W49»" in officer.text and "«abc» không phải số" in officer.text
+    good = header + "2026-W47,100,80,10,5,1,90,50\nTháng 11/2026,400,330,40,10,3,380,200\n"
+    await officer.upload("mot-cua.csv", good.encode())
+    assert "Đã nhập số liệu một cửa cho 2 kỳ: 2026-W47, 2026-11" in officer.text
+    async with core.db.transaction() as conn:
+        rows = await conn.execute_fetchall("SELECT period, total, fully_online FROM onestop_figures ORDER BY period")
+    assert [tuple(r) for r in rows] == [("2026-11", 400, 330), ("2026-W47", 100, 80)]
+    await team.volunteer.upload("mot-cua.csv", good.encode())  # not an officer
+    assert "chỉ nhận tệp danh sách hộ" in team.volunteer.text

@@ -178,6 +178,18 @@ def parse_update(raw: dict[str, Any]) -> Inbound | None:
                 file_name=name,
                 file_size=size if isinstance(size, int) else 0,
             )
+        photos = message.get("photo")
+        if kind == "photo" and isinstance(photos, list) and photos and isinstance(photos[-1], dict):
+            caption = message.get("caption")
+            return Inbound(
+                CHANNEL,
+                chat,
+                uid,
+                "unsupported",
+                media=kind,
+                text=caption[:1024] if isinstance(caption, str) else "",
+                photo_ref=str(photos[-1].get("file_id") or "")[:200],  # the largest size
+            )
         return Inbound(CHANNEL, chat, uid, "unsupported", media=kind)
     if text.startswith("/") and len(text) > 1:
         head, _, payload = text[1:].partition(" ")
@@ -457,7 +469,11 @@ class TelegramChannel:
         bot, attachment = self.bot, message.attachment
         try:
             sent: Message
-            if attachment is None:
+            if message.photo_ref:  # a photo Telegram already holds: sent by its id, nothing uploaded
+                sent = await bot.send_photo(
+                    chat_id, message.photo_ref, caption=message.text[:1024] or None, reply_markup=markup(message)
+                )
+            elif attachment is None:
                 sent = await bot.send_message(chat_id, message.text, reply_markup=markup(message))
             elif attachment.is_image:
                 sent = await bot.send_photo(

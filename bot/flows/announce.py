@@ -8,6 +8,7 @@ in batches when its time comes (bot/store/announcements.py); the sender keeps to
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from bot.flows.base import Answer, Router, Turn, button, requires
 from bot.flows.common import kept_state, menu_answer, reply
 from bot.privacy import looks_like_secret
 from bot.store import announcements, subscriptions, villages
-from bot.store.announcements import MAX_TEXT
+from bot.store.announcements import MAX_CAPTION, MAX_TEXT
 
 router = Router()
 DRAFT = "ann"
@@ -69,12 +70,25 @@ def _n(number: int) -> str:
 @router.text_for("announce_text")
 @requires("announce.send")
 async def text_written(turn: Turn) -> Answer:
+    photo = turn.state.get("photo")
     text = turn.inbound.text.strip()
-    if not text or len(text) > MAX_TEXT:
-        return reply(turn, turn.t("announce_too_long", limit=MAX_TEXT, count=len(text)), state=turn.state)
+    limit = MAX_CAPTION if photo else MAX_TEXT
+    if not text or len(text) > limit:
+        return reply(turn, turn.t("announce_too_long", limit=limit, count=len(text)), state=turn.state)
     if looks_like_secret(text):
         return reply(turn, turn.t("announce_secret"), state=turn.state)
-    return await _ask_audience(turn, {"text": text})
+    return await _ask_audience(turn, {"text": text, **({"photo": photo} if isinstance(photo, list) else {})})
+
+
+@router.photo_for("announce_text")
+@requires("announce.send")
+async def photo_sent(turn: Turn) -> Answer:
+    """A photo for the announcement: its caption is the text, or the text is asked for next."""
+    photo = [turn.inbound.channel, turn.inbound.photo_ref]
+    if turn.inbound.text.strip():
+        return await text_written(replace(turn, state={**turn.state, "photo": photo}))
+    state = {**turn.state, "photo": photo}
+    return reply(turn, turn.t("announce_photo_text", limit=MAX_CAPTION), state=state)
 
 
 async def _ask_audience(turn: Turn, draft: dict[str, Any]) -> Answer:
@@ -170,7 +184,7 @@ async def _confirm(turn: Turn, draft: dict[str, Any]) -> Answer:
     when = t("announce_now") if at <= turn.now else local.strftime("%H:%M %d/%m/%Y")
     text = t(
         "announce_confirm",
-        text=draft["text"],
+        text=draft["text"] + ("\n🖼 (kèm 1 ảnh)" if draft.get("photo") else ""),
         who=village.name if village else t("announce_everyone"),
         count=_n(people),
         when=when,
@@ -202,6 +216,7 @@ async def send(turn: Turn) -> Answer:
         send_at=at,
         member_id=member.id,
         now=turn.now,
+        photo=_photo(draft),
     )
     await turn.audit("announce.create", f"announcement:{item.id}", village=item.village_id)
     turn.services.signals.emit("schedule")  # "now" goes out without waiting for the next minute's tick
@@ -211,6 +226,13 @@ async def send(turn: Turn) -> Answer:
         button(turn.t("btn_announce_progress"), "ao"),
         state=kept_state(turn),
     )
+
+
+def _photo(draft: dict[str, Any]) -> tuple[str, str] | None:
+    photo = draft.get("photo")
+    if isinstance(photo, list) and len(photo) == 2 and all(isinstance(p, str) and p for p in photo):
+        return str(photo[0]), str(photo[1])
+    return None
 
 
 @router.button("ax")

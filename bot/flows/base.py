@@ -170,6 +170,7 @@ class Router:
     commands: dict[str, Handler] = field(default_factory=dict)
     buttons: dict[str, Handler] = field(default_factory=dict)
     awaiting: dict[str, Handler] = field(default_factory=dict)
+    photos: dict[str, Handler] = field(default_factory=dict)  # a photo sent while the session awaits `key`
     file_handler: Handler | None = None
     file_prepare: Callable[[Attachment], object] | None = None
     tasks: dict[str, TaskHandler] = field(default_factory=dict)
@@ -194,6 +195,15 @@ class Router:
 
         def register(handler: Handler) -> Handler:
             self.awaiting[awaited] = handler
+            return handler
+
+        return register
+
+    def photo_for(self, awaited: str) -> Callable[[Handler], Handler]:
+        """A step for a photo sent while the session waits for something (an announcement's picture)."""
+
+        def register(handler: Handler) -> Handler:
+            self.photos[awaited] = handler
             return handler
 
         return register
@@ -223,6 +233,7 @@ class Router:
             (self.commands, other.commands),
             (self.buttons, other.buttons),
             (self.awaiting, other.awaiting),
+            (self.photos, other.photos),
         ):
             _merge(mine, theirs)
         _merge(self.tasks, other.tasks)

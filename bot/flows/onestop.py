@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.flows.base import Answer, Router, Turn, button, requires
 from bot.flows.common import kept_state, menu_answer, reply
+from bot.roster import OneStopFile
 from bot.services import figures
 from bot.store import onestop
 from bot.store.onestop import FIELDS
@@ -105,3 +106,29 @@ async def save(turn: Turn) -> Answer:
 @requires("team.manage")
 async def drop(turn: Turn) -> Answer:
     return menu_answer(turn, turn.t("onestop_gone"))
+
+
+async def import_onestop(turn: Turn, parsed: OneStopFile) -> Answer:
+    """A table of one-stop figures (one row a week or a month): every row checked, all saved or none."""
+    member = turn.member
+    if member is None or not turn.can("team.manage"):
+        return menu_answer(turn, turn.t("file_not_roster"))
+    problems = list(parsed.faults)
+    rows: list[tuple[str, list[int]]] = []
+    tz = turn.services.settings.timezone
+    for line, label, values in parsed.rows:
+        period = _period(label, tz)
+        if period is None or period.end > turn.now:
+            problems.append(turn.t("onestop_bad_period", line=line, period=label))
+            continue
+        problems += [f"dòng {line}: {fault}" for fault in onestop.faults(values)]
+        rows.append((period.label, values))
+    if not rows and not problems:
+        problems.append(turn.t("onestop_empty_file"))
+    if problems:
+        listed = "\n".join(f"• {p}" for p in problems[:15])
+        return menu_answer(turn, turn.t("onestop_file_faults", count=len(problems), lines=listed))
+    for label, values in rows:
+        await onestop.save(turn.conn, turn.commune, label, values, member.id, turn.now)
+    await turn.audit("onestop.import", "onestop", periods=len(rows))
+    return menu_answer(turn, turn.t("onestop_imported", count=len(rows), periods=", ".join(r[0] for r in rows)))

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 from bot.flows.base import Answer, Router, TaskContext, TaskOutput, Turn, button, requires
 from bot.flows.common import menu_answer, reply
 from bot.flows.menu import unsupported
+from bot.flows.onestop import import_onestop
 from bot.messages import Attachment, Outbound
-from bot.roster import ParsedRoster, parse_roster, template_xlsx
+from bot.roster import OneStopFile, ParsedRoster, parse_onestop, parse_roster, template_xlsx
 from bot.services.coverage import week_start
 from bot.services.households import (
     add_villages,
@@ -40,9 +41,10 @@ async def template(turn: Turn) -> Answer:
     return Answer([Outbound(turn.t("template_caption"), attachment=file)])
 
 
-def prepare(file: Attachment) -> ParsedRoster:
-    """Parse an uploaded roster, before the turn takes the database lock (see `Engine.prepare`)."""
-    return parse_roster(file.content, file.name)
+def prepare(file: Attachment) -> ParsedRoster | OneStopFile:
+    """Parse an uploaded table before the turn takes the database lock (see `Engine.prepare`): one-stop
+    figures if it has their columns, else a household roster."""
+    return parse_onestop(file.content, file.name) or parse_roster(file.content, file.name)
 
 
 router.file_prepare = prepare
@@ -59,6 +61,8 @@ async def roster_file(turn: Turn) -> Answer:
             turn, turn.t("file_fetch_failed" if turn.inbound.media == "fetch_failed" else "file_too_big")
         )
     parsed = turn.prepared
+    if isinstance(parsed, OneStopFile):
+        return await import_onestop(turn, parsed)
     if not isinstance(parsed, ParsedRoster):  # the parse failed (its worker died): never parse here, on the loop
         return menu_answer(turn, turn.t("file_unreadable"))
     result = await import_roster(

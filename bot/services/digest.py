@@ -115,6 +115,10 @@ def render_text(figures: Figures, content: Content, timezone: str, content_dir: 
         satisfied=percent(figures.ratings_good, figures.ratings),
         average=f"{figures.rating_average:.1f}".replace(".", ",") if figures.rating_average else "—",
         satisfaction_target=f"{goal:g}",
+        satisfied_before=percent(figures.ratings_good_before, figures.ratings_before)
+        if figures.ratings_before
+        else None,
+        adults_target=f"{float(adults):g}" if (adults := content.commune.targets.get("adults_using_dvc_pct")) else None,
         onestop=_onestop(figures, timezone, online_goal),
         online_target=f"{online_goal:g}",
         satisfied_ok=satisfied is not None and satisfied * 100 >= goal,
@@ -133,7 +137,17 @@ def _onestop(figures: Figures, timezone: str, online_goal: float) -> dict[str, A
         return None
     at = datetime.fromisoformat(entered.entered_at).astimezone(ZoneInfo(timezone))
     total, before = entered.total, figures.onestop_before
+    share = 100 * entered.fully_online / total if total else 0.0
+    projection = None
+    if before is not None and before.total and share < online_goal:
+        gain = share - 100 * before.fully_online / before.total  # points per period
+        word = "tuần" if figures.period.kind == "week" else "tháng"
+        if gain > 0:
+            projection = f"dự kiến đạt sau khoảng {max(1, round((online_goal - share) / gain))} {word} nữa"
+        else:
+            projection = f"chưa tăng so với {word} trước"
     return {
+        "projection": projection,
         "source": f"{entered.entered_by or 'cán bộ xã'} nhập lúc {at:%H:%M %d/%m}",
         "total": total,
         "full": _share(entered.fully_online, total),

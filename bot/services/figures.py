@@ -36,6 +36,7 @@ class Period:
     end: datetime  # UTC, exclusive
     first_day: date  # in the commune's time zone
     last_day: date
+    previous_start: datetime | None = None  # UTC start of the period before (None for a cumulative one)
 
     @property
     def number(self) -> int:
@@ -61,7 +62,15 @@ def week(label: str, timezone: str) -> Period:
     monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
     tz = ZoneInfo(timezone)
     start = datetime(monday.year, monday.month, monday.day, tzinfo=tz)
-    return Period("week", label, _utc(start), _utc(start + timedelta(days=7)), monday, monday + timedelta(days=6))
+    return Period(
+        "week",
+        label,
+        _utc(start),
+        _utc(start + timedelta(days=7)),
+        monday,
+        monday + timedelta(days=6),
+        _utc(start - timedelta(days=7)),
+    )
 
 
 def month(label: str, timezone: str) -> Period:
@@ -73,7 +82,8 @@ def month(label: str, timezone: str) -> Period:
     year, number = int(match[1]), int(match[2])
     start = datetime(year, number, 1, tzinfo=tz)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=tz)
-    return Period("month", label, _utc(start), _utc(end), start.date(), (end - timedelta(days=1)).date())
+    before = datetime(year - (number == 1), (number - 2) % 12 + 1, 1, tzinfo=tz)
+    return Period("month", label, _utc(start), _utc(end), start.date(), (end - timedelta(days=1)).date(), _utc(before))
 
 
 def previous_label(period: Period) -> str | None:
@@ -148,6 +158,8 @@ class Figures:
     rating_average: float | None
     ratings_good: int  # 4 or 5 stars
     target_date: date | None = None
+    ratings_before: int = 0  # the period before, for the trend
+    ratings_good_before: int = 0
     onestop: OneStop | None = None  # entered by an officer for this period
     onestop_before: OneStop | None = None  # …and for the one before (the trend)
 
@@ -233,12 +245,18 @@ def compute(conn: sqlite3.Connection, *, commune: str, period: Period, target_da
             (start, end, TOP_GUIDES),
         )
     ]
-    count, average, good = conn.execute(
+    ratings_sql = (
         "SELECT count(*), avg(r.stars), sum(r.stars >= 4) FROM ratings r"
         " JOIN help_requests q ON r.subject_kind = 'help' AND q.id = CAST(r.subject_id AS INTEGER)"
-        " WHERE q.commune = ? AND r.created_at >= ? AND r.created_at < ?",
-        (commune, start, end),
-    ).fetchone()
+        " WHERE q.commune = ? AND r.created_at >= ? AND r.created_at < ?"
+    )
+    count, average, good = conn.execute(ratings_sql, (commune, start, end)).fetchone()
+    before = previous_label(period)
+    count_before, _, good_before = (
+        conn.execute(ratings_sql, (commune, _stamp(period.previous_start), start)).fetchone()
+        if period.previous_start is not None
+        else (0, None, 0)
+    )
     return Figures(
         commune=commune,
         period=period,
@@ -256,6 +274,8 @@ def compute(conn: sqlite3.Connection, *, commune: str, period: Period, target_da
         rating_average=None if average is None else float(average),
         ratings_good=int(good or 0),
         target_date=date.fromisoformat(target_date) if target_date else None,
+        ratings_before=int(count_before),
+        ratings_good_before=int(good_before or 0),
         onestop=onestop_store.read(conn, commune, period.label),
-        onestop_before=onestop_store.read(conn, commune, before) if (before := previous_label(period)) else None,
+        onestop_before=onestop_store.read(conn, commune, before) if before else None,
     )

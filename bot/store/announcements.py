@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.store.database import Conn, utc_text
 
 MAX_TEXT = 1500
+MAX_CAPTION = 900  # with a photo the text is its caption (Telegram: 1,024 with the heading)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,8 @@ class Announcement:
     status: str  # scheduled | queuing | queued | cancelled
     total: int | None
     created_by: int
+    photo_ref: str | None = None
+    photo_channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +41,11 @@ class Progress:
     cancelled: int
 
 
-_COLUMNS = "id, commune, text, village_id, send_at, status, total, created_by"
+_COLUMNS = "id, commune, text, village_id, send_at, status, total, created_by, photo_ref, photo_channel"
 
 
 def _announcement(row: Sequence[object]) -> Announcement:
-    i, commune, text, village, send_at, status, total, by = row
+    i, commune, text, village, send_at, status, total, by, photo, photo_channel = row
     return Announcement(
         int(str(i)),
         str(commune),
@@ -52,6 +55,8 @@ def _announcement(row: Sequence[object]) -> Announcement:
         str(status),
         None if total is None else int(str(total)),
         int(str(by)),
+        None if photo is None else str(photo),
+        None if photo_channel is None else str(photo_channel),
     )
 
 
@@ -60,18 +65,28 @@ def key_prefix(announcement_id: int) -> str:
 
 
 async def create(
-    conn: Conn, *, commune: str, text: str, village_id: int | None, send_at: datetime, member_id: int, now: datetime
+    conn: Conn,
+    *,
+    commune: str,
+    text: str,
+    village_id: int | None,
+    send_at: datetime,
+    member_id: int,
+    now: datetime,
+    photo: tuple[str, str] | None = None,  # (channel, the platform's id of the photo)
 ) -> Announcement:
     async with conn.execute(
-        "INSERT INTO announcements (commune, text, village_id, send_at, created_by, created_at)"
-        f" VALUES (?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+        "INSERT INTO announcements (commune, text, village_id, send_at, created_by, created_at, photo_channel,"
+        f" photo_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
         (
             commune,
-            text[:MAX_TEXT],
+            text[: MAX_CAPTION if photo else MAX_TEXT],
             village_id,
             utc_text(send_at),
             member_id,
             utc_text(now),
+            photo[0] if photo else None,
+            photo[1] if photo else None,
         ),
     ) as cursor:
         row = await cursor.fetchone()

@@ -363,6 +363,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        9,
+        "an announcement's photo (the platform's id for it, valid on that channel only)",
+        """
+        ALTER TABLE announcements ADD COLUMN photo_ref TEXT;
+        ALTER TABLE announcements ADD COLUMN photo_channel TEXT;
+        """,
+    ),
 ]
 
 

@@ -75,6 +75,8 @@ def encode(message: Outbound) -> dict[str, Any]:
         data["ask_contact"] = message.ask_contact
     if message.close_keyboard:
         data["close_keyboard"] = True
+    if message.photo_ref:
+        data["photo_ref"] = message.photo_ref
     if message.attachment is not None:
         data["file"] = {"name": message.attachment.name, "image": message.attachment.is_image}
     if message.undeliverable is not None and message.undeliverable.to is not None:
@@ -108,6 +110,7 @@ def decode(data: dict[str, Any], to: Recipient, file_data: bytes | None = None) 
         undeliverable=bounce,
         ask_contact=str(data.get("ask_contact") or ""),
         close_keyboard=bool(data.get("close_keyboard")),
+        photo_ref=str(data.get("photo_ref") or ""),
     )
 
 
