@@ -26,7 +26,7 @@ QUIET = (
     "tornado.general",
     "tornado.application",
     "asyncio",
-    "apscheduler.executors",
+    "apscheduler",  # "Running job …" every minute for the scheduler tick
     "openpyxl",
     "matplotlib",
     "PIL",
