@@ -88,12 +88,15 @@ class Engine:
         prepare = self._router.file_prepare
         if inbound.kind != "file" or inbound.file is None or prepare is None:
             return None
-        if len(inbound.file.content) <= SMALL_FILE:
-            return await asyncio.to_thread(prepare, inbound.file)
         try:
+            if len(inbound.file.content) <= SMALL_FILE:
+                return await asyncio.to_thread(prepare, inbound.file)
             return await self._services.heavy.run(prepare, inbound.file)
         except HeavyWorkFailed:  # the file killed its worker (memory): the step says it cannot be read
             log.error("update %s: parsing its file killed the worker process", inbound.update_id)
+            return None
+        except Exception as exc:  # a parser bug must not bring the same upload back forever
+            log.error("update %s: parsing its file failed (%s)", inbound.update_id, type(exc).__name__)
             return None
 
     async def run_turn(self, item_id: int, inbound: Inbound, prepared: object = None) -> list[OutboxItem]:

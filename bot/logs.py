@@ -26,7 +26,7 @@ QUIET = (
     "tornado.general",
     "tornado.application",
     "asyncio",
-    "apscheduler",  # "Running job …" every minute for the scheduler tick
+    "apscheduler.executors",
     "openpyxl",
     "matplotlib",
     "PIL",

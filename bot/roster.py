@@ -953,7 +953,10 @@ def _table_cells(data: bytes) -> list[list[object]] | None:
 
 
 def _period_text(value: object) -> str:
-    """ "2026-W47", "Tuần 47/2026" → 2026-W47; "2026-11", "11/2026", "Tháng 11/2026" → 2026-11."""
+    """ "2026-W47", "Tuần 47/2026" → 2026-W47; "2026-11", "11/2026", "Tháng 11/2026" → 2026-11; a date cell
+    (Excel turns a typed "11/2026" into 1/11/2026) → its month."""
+    if isinstance(value, datetime | date):
+        return f"{value.year}-{value.month:02d}"
     words = [w for w in _fold(str(value or "")).split() if w not in ("tuan", "thang")]
     week = str(value or "").casefold().startswith("tu") or any(w.startswith("w") for w in words)
     numbers = [w.lstrip("w") for w in words]
@@ -984,11 +987,10 @@ def parse_onestop(data: bytes, filename: str) -> OneStopFile | None:
         return None
     index, names = header
     where = {name: i for i, name in enumerate(names) if name}
+    if any(n not in where for n in ONESTOP_ORDER):  # a roster that happens to have "Kỳ" and "Tổng" columns
+        return None
     result = OneStopFile()
-    missing = [n for n in ONESTOP_ORDER if n not in where]
-    if missing:
-        result.faults.append("thiếu cột: " + ", ".join(missing))
-        return result
+    seen: set[str] = set()
     for line, row in enumerate(cells[index + 1 :], index + 2):
         if not any(str(c or "").strip() for c in row):
             continue
@@ -998,13 +1000,34 @@ def parse_onestop(data: bytes, filename: str) -> OneStopFile | None:
         values: list[int] = []
         for name in ONESTOP_ORDER:
             raw = row[where[name]] if where[name] < len(row) else None
-            text = str(raw if raw is not None else "").strip().replace(".", "").replace(",", "")
-            if isinstance(raw, float) and raw.is_integer():
-                text = str(int(raw))
-            if not text.isdigit():
-                result.faults.append(f"dòng {line}: ô «{_quote(str(raw or ''))}» không phải số")
+            number = _whole_number(raw)
+            if number is None:
+                result.faults.append(
+                    f"dòng {line}: ô «{_quote(str(raw if raw is not None else ''))}» không phải số nguyên"
+                )
                 break
-            values.append(int(text))
+            values.append(number)
         else:
-            result.rows.append((line, _period_text(row[where["period"]]), values))
+            period = _period_text(row[where["period"]] if where["period"] < len(row) else None)
+            if period in seen:
+                result.faults.append(f"dòng {line}: kỳ «{period}» lặp lại")
+            seen.add(period)
+            result.rows.append((line, period, values))
     return result
+
+
+_WHOLE = re.compile(r"\d{1,9}|\d{1,3}(?:[.,]\d{3}){1,3}")  # 1234, or 1.234 / 1,234 with thousands marks
+
+
+def _whole_number(raw: object) -> int | None:
+    """A count as typed or stored: 120, "120", "1.234"; never 1.5 or 12.7 (not silently made 15 or 127)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw if raw >= 0 else None
+    if isinstance(raw, float):
+        return int(raw) if raw.is_integer() and raw >= 0 else None
+    text = str(raw if raw is not None else "").strip()
+    if not text.isascii() or not _WHOLE.fullmatch(text):
+        return None
+    return int(text.replace(".", "").replace(",", ""))

@@ -281,3 +281,17 @@ async def test_an_announcement_with_a_photo_reaches_telegram_subscribers_as_that
     for chat in (9500, 9501):
         [message] = emulator.messages(chat)
         assert message.kind == "photo" and "Sơ đồ điểm làm căn cước" in (message.text or "")
+
+
+async def test_a_second_photo_or_text_at_the_audience_step_keeps_the_draft(team: Team, core: Core) -> None:
+    officer = team.officer
+    await officer.press_data("ao")
+    await officer.send_photo("photo-1", caption="Lịch tiêm phòng dại cho chó mèo")
+    assert "Gửi cho ai?" in officer.text
+    await officer.send_photo("photo-2")  # the rest of an album
+    assert "1 ảnh" in officer.text and "Gửi cho ai?" in officer.text
+    await officer.send("thôn 1")
+    assert "bấm chọn người nhận" in officer.text
+    await officer.press("👥 Mọi người đăng ký")
+    await officer.press("📤 Gửi ngay")
+    assert "Lịch tiêm phòng dại" in officer.text and "kèm 1 ảnh" in officer.text

@@ -484,3 +484,24 @@ async def test_one_stop_figures_can_be_imported_from_a_table_all_or_nothing(
     assert [tuple(r) for r in rows] == [("2026-11", 400, 330), ("2026-W47", 100, 80)]
     await team.volunteer.upload("mot-cua.csv", good.encode())  # not an officer
     assert "chỉ nhận tệp danh sách hộ" in team.volunteer.text
+
+
+def test_a_one_stop_table_is_read_strictly_and_a_roster_is_never_taken_for_one() -> None:
+    from datetime import datetime as dt
+
+    from bot.roster import _period_text, parse_onestop
+
+    numbers = (
+        "Tổng số hồ sơ,Trực tuyến toàn trình,Trực tuyến một phần,Qua bưu chính,Quá hạn,Đã số hoá,Thanh toán trực tuyến"
+    )
+    head = f"Kỳ,{numbers}\n"
+    parsed = parse_onestop((head + "2026-11,1.5,1,1,1,1,1,1\n2026-10,1²,1,1,1,1,1,1\n").encode(), "x.csv")
+    assert parsed is not None and len(parsed.faults) == 2 and "không phải số nguyên" in parsed.faults[0]
+    parsed = parse_onestop((head + "2026-11,1.234,1,1,1,1,1,1\n").encode(), "x.csv")
+    assert parsed is not None and parsed.rows == [(2, "2026-11", [1234, 1, 1, 1, 1, 1, 1])]
+    shifted = f"{numbers},Kỳ\n"
+    parsed = parse_onestop((shifted + "5,1,1,1,1,1,1\n").encode(), "x.csv")  # a short row: no crash
+    assert parsed is not None and parsed.rows[0][1] == ""
+    roster = "Mã hộ,Họ tên chủ hộ,Thôn,Kỳ,Tổng\nH1,Nguyễn Văn A,Thôn 1,1,2\n"
+    assert parse_onestop(roster.encode(), "ds.csv") is None  # read as a household roster instead
+    assert _period_text(dt(2026, 11, 1)) == "2026-11"  # Excel made a date of "11/2026"

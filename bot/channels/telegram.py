@@ -470,9 +470,13 @@ class TelegramChannel:
         try:
             sent: Message
             if message.photo_ref:  # a photo Telegram already holds: sent by its id, nothing uploaded
-                sent = await bot.send_photo(
-                    chat_id, message.photo_ref, caption=message.text[:1024] or None, reply_markup=markup(message)
-                )
+                try:
+                    sent = await bot.send_photo(
+                        chat_id, message.photo_ref, caption=message.text[:1024] or None, reply_markup=markup(message)
+                    )
+                except BadRequest as exc:  # the id no longer works (another token): the text still goes
+                    log.info("telegram: photo by id refused (%s); sending the text alone", exc.message[:60])
+                    sent = await bot.send_message(chat_id, message.text, reply_markup=markup(message))
             elif attachment is None:
                 sent = await bot.send_message(chat_id, message.text, reply_markup=markup(message))
             elif attachment.is_image:

@@ -100,7 +100,22 @@ async def _ask_audience(turn: Turn, draft: dict[str, Any]) -> Answer:
         count = counts.get(None, 0) + counts.get(village.id, 0)  # commune-wide subscribers hear every village
         label = t("btn_announce_village", village=village.name, count=_n(count))
         choices.append(button(label[:60], f"aa:{village.id}"))
-    return reply(turn, t("announce_audience"), *choices, state=_state(turn, draft))
+    # Awaiting "the audience": a second photo of an album, or typed text, lands here, not on the menu.
+    return reply(turn, t("announce_audience"), *choices, state=_state(turn, draft, "announce_audience"))
+
+
+@router.text_for("announce_audience")
+@router.photo_for("announce_audience")
+@requires("announce.send")
+async def audience_again(turn: Turn) -> Answer:
+    """Something sent where a choice of audience was expected: one photo only; the draft is kept."""
+    draft = _draft(turn)
+    if draft is None:
+        return menu_answer(turn, turn.t("announce_gone"))
+    answer = await _ask_audience(turn, draft)
+    first, *rest = answer.messages
+    note = turn.t("announce_one_photo" if turn.inbound.photo_ref else "announce_pick_audience")
+    return Answer([replace(first, text=f"{note}\n\n{first.text}"), *rest], answer.state)
 
 
 @router.button("aa")

@@ -122,6 +122,8 @@ async def import_onestop(turn: Turn, parsed: OneStopFile) -> Answer:
             problems.append(turn.t("onestop_bad_period", line=line, period=label))
             continue
         problems += [f"dòng {line}: {fault}" for fault in onestop.faults(values)]
+        if any(v > MAX_NUMBER for v in values):
+            problems.append(f"dòng {line}: số quá lớn")
         rows.append((period.label, values))
     if not rows and not problems:
         problems.append(turn.t("onestop_empty_file"))

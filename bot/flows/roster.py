@@ -44,7 +44,11 @@ async def template(turn: Turn) -> Answer:
 def prepare(file: Attachment) -> ParsedRoster | OneStopFile:
     """Parse an uploaded table before the turn takes the database lock (see `Engine.prepare`): one-stop
     figures if it has their columns, else a household roster."""
-    return parse_onestop(file.content, file.name) or parse_roster(file.content, file.name)
+    try:
+        onestop = parse_onestop(file.content, file.name)
+    except Exception:  # whatever goes wrong there, the file is still read as a roster
+        onestop = None
+    return onestop or parse_roster(file.content, file.name)
 
 
 router.file_prepare = prepare

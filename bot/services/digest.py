@@ -76,8 +76,8 @@ def render_text(figures: Figures, content: Content, timezone: str, content_dir: 
     target = figures.target_date
     projected = figures.projected
     satisfied = figures.satisfied_share
-    goal = float(content.commune.targets.get("satisfaction_pct", 90))
-    online_goal = float(content.commune.targets.get("online_applications_pct", 80))
+    goal = float(_target(content, "satisfaction_pct") or 90)
+    online_goal = float(_target(content, "online_applications_pct") or 80)
     text = template.render(
         title=title(figures.period, timezone),
         commune_name=content.commune.name,
@@ -118,12 +118,21 @@ def render_text(figures: Figures, content: Content, timezone: str, content_dir: 
         satisfied_before=percent(figures.ratings_good_before, figures.ratings_before)
         if figures.ratings_before
         else None,
-        adults_target=f"{float(adults):g}" if (adults := content.commune.targets.get("adults_using_dvc_pct")) else None,
+        adults_target=_target(content, "adults_using_dvc_pct"),
         onestop=_onestop(figures, timezone, online_goal),
         online_target=f"{online_goal:g}",
         satisfied_ok=satisfied is not None and satisfied * 100 >= goal,
     )
     return text[:MAX_TEXT]
+
+
+def _target(content: Content, name: str) -> str | None:
+    """A target from the commune settings as shown ("50"), None when absent or not a number."""
+    value = content.commune.targets.get(name)
+    try:
+        return f"{float(value):g}" if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _share(part: int, whole: int) -> str:
