@@ -16,7 +16,7 @@ from pathlib import Path
 from bot import logs
 from bot.channels.base import Channel
 from bot.config import Settings
-from bot.content import ContentError, check_content, load_commune, load_content
+from bot.content import ContentError, check_content, load_commune, load_content, official_name
 from bot.store import Database, DatabaseUrlError, audit, invites
 from bot.understand import Understanding, evaluate
 
@@ -226,16 +226,6 @@ async def run(settings: Settings) -> int:
     return 0
 
 
-def official_name(code: str) -> str | None:
-    """The commune's name in the official list of 3,321 communes (the `vietnam-provinces` package)."""
-    from vietnam_provinces import Ward, WardCode
-
-    try:
-        return str(Ward.from_code(WardCode(int(code))).name) if code.isdigit() else None
-    except (ValueError, KeyError):
-        return None
-
-
 async def _open_for(settings: Settings, code: str) -> tuple[Database, str] | None:
     """The database, with the commune's villages synced if it has a settings file, and the commune's name."""
     from bot.app import sync_villages
@@ -246,7 +236,7 @@ async def _open_for(settings: Settings, code: str) -> tuple[Database, str] | Non
             commune = load_commune(settings.content_dir, code)
     name = commune.name if commune is not None else official_name(code)
     if name is None:
-        print(f"Unknown commune code {code!r} (see the vietnam-provinces list).", file=sys.stderr)
+        print(f"Không có mã xã {code!r} (xem danh sách của vietnam-provinces).", file=sys.stderr)
         return None
     db = await Database.open(settings.database_url)
     if commune is not None:
@@ -279,8 +269,8 @@ async def invite_command(settings: Settings, role: str, code: str, name: str) ->
         await db.close()
     print(secret)
     print(
-        f"One-time {role} invite for commune {code}, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC. "
-        f"In the bot: /join {secret}",
+        f"Mã mời dùng 1 lần ({'cán bộ xã' if role == 'officer' else 'quản trị'}, xã {code}), hết hạn "
+        f"{invite.expires_at:%d/%m/%Y %H:%M} UTC. Trong bot gõ: /join {secret}",
         file=sys.stderr,
     )
     return 0
@@ -316,21 +306,21 @@ async def import_command(settings: Settings, path: Path, code: str, create_villa
     finally:
         await db.close()
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"lưu ý: {warning}", file=sys.stderr)
     if result.faults:
         for fault in result.faults:
             print(fault)
-        print(f"{len(result.faults)} fault(s); nothing was imported.", file=sys.stderr)
+        print(f"{len(result.faults)} lỗi; chưa nhập gì.", file=sys.stderr)
         return 1
     if result.unknown_villages:
-        print("Unknown villages: " + ", ".join(result.unknown_villages), file=sys.stderr)
+        print("Thôn chưa có trong danh sách của xã: " + ", ".join(result.unknown_villages), file=sys.stderr)
         print(
-            "Nothing was imported. Fix the file, or re-run with --create-villages to add them.",
+            "Chưa nhập gì. Sửa tệp, hoặc chạy lại với --create-villages để thêm các thôn này.",
             file=sys.stderr,
         )
         return 1
-    created = f", villages created: {', '.join(result.villages_created)}" if result.villages_created else ""
-    print(f"added {result.added}, updated {result.updated}{created}")
+    created = f", thêm thôn: {', '.join(result.villages_created)}" if result.villages_created else ""
+    print(f"đã nhập {result.added} hộ mới, cập nhật {result.updated} hộ{created}")
     return 0
 
 
@@ -352,7 +342,7 @@ async def export_command(settings: Settings, code: str, path: Path) -> int:
     finally:
         await db.close()
     await asyncio.to_thread(path.write_bytes, data)
-    print(f"exported {count} households to {path}")
+    print(f"đã xuất {count} hộ vào {path}")
     return 0
 
 

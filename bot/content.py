@@ -94,6 +94,7 @@ RUNTIME_VARIABLES = frozenset(
         "faults",
         "link",
         "line",
+        "commune_title",
         "periods",
     }
 )
@@ -1020,3 +1021,13 @@ def load_content_once(root: Path, commune_code: str) -> Content:
         _LOADED.clear()  # one content at a time is what a process serves
         _LOADED[key] = load_content(root, commune_code)
     return _LOADED[key]
+
+
+def official_name(code: str) -> str | None:
+    """The commune's name in the official list of 3,321 communes (the `vietnam-provinces` package)."""
+    from vietnam_provinces import Ward, WardCode
+
+    try:
+        return str(Ward.from_code(WardCode(int(code))).name) if code.isdigit() else None
+    except (ValueError, KeyError):
+        return None

@@ -38,3 +38,19 @@ def test_the_web_chat_offers_each_demo_person() -> None:
     for identity in people.IDENTITIES:
         assert f'data-chat="{identity.chat_id}">{identity.label}<' in page
     assert 'data-chat="new"' in page
+
+
+async def test_a_second_communes_menus_and_files_carry_its_own_name(core: Core) -> None:
+    from tests.team_fixtures import invite_code
+
+    officer = Person(core, "880")
+    await officer.command(
+        "join", await invite_code(core, role="officer", village_ids=[], label="Cán bộ", commune="11245")
+    )
+    own = core.services.commune_name("11245")
+    assert own != core.services.content.commune.name and own in officer.text
+    await officer.press_data("mg")
+    assert own in officer.text and core.services.content.commune.name not in officer.text
+    await officer.press_data("ex")
+    [file] = await core.run_tasks()
+    assert own in file.message.text

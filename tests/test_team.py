@@ -431,7 +431,7 @@ def test_cli_invite_and_household_import_export(
     assert main(["households", "import", str(roster), "--commune", "11242"]) == 1
     assert "Thôn Chín" in capsys.readouterr().err
     assert main(["households", "import", str(roster), "--commune", "11242", "--create-villages"]) == 0
-    assert "added 6, updated 0" in capsys.readouterr().out
+    assert "đã nhập 6 hộ mới, cập nhật 0 hộ" in capsys.readouterr().out
     out = tmp_path / "out.xlsx"
     assert main(["households", "export", "--commune", "11242", str(out)]) == 0
     assert out.read_bytes()[:2] == b"PK"

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from bot.access import Role, allowed
 from bot.config import Settings
-from bot.content import Content, Strings
+from bot.content import Content, Strings, official_name
 from bot.heavy import HeavyPool, on_snapshot
 from bot.messages import Attachment, Button, ChannelCaps, Inbound, Outbound
 from bot.store import Conn, Database, audit
@@ -57,6 +57,13 @@ class Services:
     # Per channel, how to open the bot at a payload ("guide-pay-online") from outside: a t.me link.
     # Filled in by the running service once a channel knows its own name; empty in tests and tools.
     deep_links: dict[str, Callable[[str], str | None]] = field(default_factory=dict)
+
+    def commune_name(self, code: str) -> str:
+        """What a commune's files are titled with: its settings file's name, else the official list's
+        (a member of another commune served by this bot must not see this commune's name on their file)."""
+        if code == self.content.commune.code:
+            return self.content.commune.name
+        return official_name(code) or f"Xã {code}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,7 +85,7 @@ async def digest_report_file(task: Task, ctx: TaskContext) -> TaskOutput:
     data, made = await ctx.read(
         report,
         commune=task.commune,
-        commune_name=content.commune.name,
+        commune_name=services.commune_name(task.commune),
         period=period,
         target_date=str(target) if target else None,
         timezone=tz,
@@ -93,6 +93,8 @@ async def digest_report_file(task: Task, ctx: TaskContext) -> TaskOutput:
         pdf=bool(task.params.get("pdf")),
     )
     suffix = "pdf" if task.params.get("pdf") else "xlsx"
-    file = Attachment(file_name(made, commune_slug(content.commune.name), suffix), data)
-    caption = content.strings("digest_report_caption", title=title(period, tz))
+    file = Attachment(file_name(made, commune_slug(services.commune_name(task.commune)), suffix), data)
+    caption = content.strings(
+        "digest_report_caption", title=title(period, tz), name=services.commune_name(task.commune)
+    )
     return TaskOutput([Outbound(caption, attachment=file)], [("export", f"report:{period.label}", {})])

@@ -157,12 +157,12 @@ async def export_figures(task: Task, ctx: TaskContext) -> TaskOutput:
         export_village_figures,
         heavy=False,
         commune=task.commune,
-        commune_name=services.content.commune.name,
+        commune_name=services.commune_name(task.commune),
         since=week_start(now, tz).isoformat(timespec="seconds"),
         cutoff=local.strftime("%H:%M ngày %d/%m/%Y"),
     )
     file = Attachment(f"so-lieu-theo-thon-{task.commune}-{local.date().isoformat()}.xlsx", data)
-    caption = services.content.strings("export_figures_caption", count=count)
+    caption = services.content.strings("export_figures_caption", count=count, name=services.commune_name(task.commune))
     return TaskOutput([Outbound(caption, attachment=file)], [("export", "village_figures", {"villages": count})])
 
 
@@ -170,12 +170,12 @@ async def export_figures(task: Task, ctx: TaskContext) -> TaskOutput:
 async def export_file(task: Task, ctx: TaskContext) -> TaskOutput:
     """Read the households on a read-only snapshot in a worker thread; the file goes to whoever asked."""
     services = ctx.services
-    name, tz = services.content.commune.name, services.settings.timezone
+    name, tz = services.commune_name(task.commune), services.settings.timezone
     size = await ctx.read(household_count, heavy=False, commune=task.commune)
     data, count = await ctx.read(
         export_roster, heavy=size > SMALL_EXPORT, commune=task.commune, commune_name=name, timezone=tz
     )
     day = services.clock().astimezone(ZoneInfo(tz)).date().isoformat()
     file = Attachment(f"danh-sach-ho-{task.commune}-{day}.xlsx", data)
-    caption = services.content.strings("export_caption", count=count)
+    caption = services.content.strings("export_caption", count=count, name=name)
     return TaskOutput([Outbound(caption, attachment=file)], [("export", "households", {"rows": count})])

@@ -79,7 +79,13 @@ async def _use_code(turn: Turn, code: str) -> Answer:
     all_villages = await villages.for_commune(conn, invite.commune)
     where = f"Thôn phụ trách: {_village_names(member.village_ids, all_villages)}." if member.village_ids else ""
     joined = Turn(turn.inbound, {}, conn, turn.services, now, turn.caps, member)
-    text = turn.t("join_ok", name=member.label, role=ROLE_NAMES[Role(member.role)], villages=where)
+    text = turn.t(
+        "join_ok",
+        name=member.label,
+        role=ROLE_NAMES[Role(member.role)],
+        villages=where,
+        commune_title=turn.services.commune_name(member.commune),
+    )
     return menu_answer(joined, text)
 
 
@@ -93,7 +99,7 @@ async def manage(turn: Turn) -> Answer:
     t = turn.t
     return reply(
         turn,
-        t("manage_menu"),
+        t("manage_menu", commune_title=turn.services.commune_name(turn.commune)),
         button(t("btn_team"), "tl"),
         button(t("btn_invite"), "ir"),
         button(t("btn_import"), "ih"),
