@@ -1,0 +1,75 @@
+"""The demo page in a real browser (headless Chromium from Debian's packages, driven by Playwright's Python
+package with `executable_path`): switch to the officer and back, walk a guide, see each conversation kept.
+
+Skipped, saying why, where Chromium or Playwright is missing; `.ci/run` installs Chromium.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.channels.telegram import TelegramChannel, TelegramOptions
+from bot.config import Settings
+from bot.runtime import Service, build_service
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.people import seed
+from bot.sender import Limits
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+async_api = pytest.importorskip("playwright.async_api", reason="Playwright's Python package is not installed")
+if CHROMIUM is None:
+    pytest.skip(
+        "Chromium is not installed (Debian: apt-get install chromium); the browser test is skipped",
+        allow_module_level=True,
+    )
+
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture
+async def demo(settings: Settings) -> AsyncIterator[str]:
+    """`dvcbot demo` in-process: the emulator and its web chat, the real service, the seeded people."""
+    emulator = BotApiEmulator()
+    await emulator.start()
+    channel = TelegramChannel(TelegramOptions(token=emulator.token, base_url=emulator.base_url, poll_timeout=1))
+    service: Service = await build_service(
+        settings, lambda _: [channel], limits={"telegram": Limits(per_second=0)}, scheduler=False
+    )
+    await seed(service.core)
+    await service.start()
+    try:
+        yield emulator.url
+    finally:
+        await service.stop()
+        await emulator.stop()
+
+
+async def test_switch_identity_and_walk_a_guide_in_the_browser(demo: str) -> None:
+    async with async_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            await page.goto(demo + "/")
+            expect = async_api.expect
+            # First the citizen: the bot greets them with the menu.
+            await expect(page.locator("#who")).to_contain_text("Người dân")
+            await expect(page.locator(".msg.bot").last).to_contain_text("Xin chào")
+            # Switch to the officer: their own chat, their own menu.
+            await page.get_by_role("button", name="🏛 Cán bộ xã").click()
+            await expect(page.locator("#who")).to_contain_text("Cán bộ xã")
+            await expect(page.get_by_role("button", name="🛠 Quản lý (cán bộ xã)").last).to_be_visible()
+            # Back to the citizen: the conversation is still there; walk a guide.
+            await page.get_by_role("button", name="👤 Người dân").click()
+            await expect(page.locator(".msg.bot").first).to_contain_text("Xin chào")
+            await page.locator("#text").fill("dang ky vneid muc 2")
+            await page.locator("#composer button[type=submit]").click()
+            step = page.locator(".msg.bot").filter(has_text="Bước 1/").last
+            await expect(step).to_be_visible()
+            await step.locator(".keys button").first.click()  # "Tiếp ▶", or the step's first choice
+            await expect(page.locator(".msg.bot").filter(has_text="Bước 2/").last).to_be_visible()
+        finally:
+            await browser.close()
