@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -70,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    logs.configure(settings.log_level, secrets_of(settings))
+    # The demo prints its address and errors only, unless LOG_LEVEL asks for more.
+    quiet = args.command == "demo" and "LOG_LEVEL" not in os.environ
+    logs.configure("WARNING" if quiet else settings.log_level, secrets_of(settings))
     if args.command == "guides":
         if args.guides_command == "check":
             return guides_check(settings.content_dir)
@@ -204,10 +207,18 @@ async def run(settings: Settings) -> int:
     from bot.runtime import build_service
 
     if not settings.telegram_token():
-        print("Set TELEGRAM_BOT_TOKEN (see .env.example), or try `dvcbot demo`.", file=sys.stderr)
+        print(
+            "Cần TELEGRAM_BOT_TOKEN (xem .env.example), hoặc chạy thử `dvcbot demo`. "
+            "/ Set TELEGRAM_BOT_TOKEN (see .env.example), or try `dvcbot demo`.",
+            file=sys.stderr,
+        )
         return 2
     if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
-        print("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL.", file=sys.stderr)
+        print(
+            "Dùng TELEGRAM_WEBHOOK_URL thì cần cả TELEGRAM_WEBHOOK_SECRET. "
+            "/ TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL.",
+            file=sys.stderr,
+        )
         return 2
     stop = stop_on_signals()
     try:
