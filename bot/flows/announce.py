@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.flows.base import Answer, Router, Turn, button, requires
-from bot.flows.common import kept_state, menu_answer, reply
+from bot.flows.common import kept_state, menu_answer, noted, reply
 from bot.privacy import looks_like_secret
 from bot.store import announcements, subscriptions, villages
 from bot.store.announcements import MAX_CAPTION, MAX_TEXT
@@ -112,10 +112,8 @@ async def audience_again(turn: Turn) -> Answer:
     draft = _draft(turn)
     if draft is None:
         return menu_answer(turn, turn.t("announce_gone"))
-    answer = await _ask_audience(turn, draft)
-    first, *rest = answer.messages
     note = turn.t("announce_one_photo" if turn.inbound.photo_ref else "announce_pick_audience")
-    return Answer([replace(first, text=f"{note}\n\n{first.text}"), *rest], answer.state)
+    return noted(await _ask_audience(turn, draft), note)
 
 
 @router.button("aa")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.flows.base import Answer, Turn, button, rows
@@ -81,6 +82,12 @@ def reply(
     """`text` with the given buttons (one per row by default), an optional footer row, then 🏠 Menu."""
     extra = (footer,) if footer else ()
     return Answer([Outbound(text, (*rows(*buttons, width=width), *extra, menu_row(turn)), edit=edit)], state)
+
+
+def noted(answer: Answer, note: str) -> Answer:
+    """The same screen again under a short note ("that button was old", "one photo only"): no dead end."""
+    first, *rest = answer.messages
+    return Answer([replace(first, text=f"{note}\n\n{first.text}"), *rest], answer.state)
 
 
 def star_row(prefix: str) -> tuple[Button, ...]:

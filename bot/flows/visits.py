@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from bot.coverage import ALL_SKILLS, RULE, SKILL_LABELS, describe, missing_after
 from bot.flows.base import Answer, Handler, Router, Turn, button, requires
-from bot.flows.common import menu_answer, reply, tick
+from bot.flows.common import menu_answer, noted, reply, tick
 from bot.flows.help import need_text, offers, officers, village_team
 from bot.messages import Outbound, Recipient
 from bot.privacy import has_id_number
@@ -117,8 +116,7 @@ async def _resume(turn: Turn, draft: dict[str, Any], note: str) -> Answer:
         answer = _ask_person(turn, draft, list(draft.get("people") or []))
     else:
         return skills_screen(turn, draft, note=note)
-    first, *rest = answer.messages
-    return Answer([replace(first, text=f"{note}\n\n{first.text}"), *rest], answer.state)
+    return noted(answer, note)
 
 
 @router.text_for("visit_draft")
