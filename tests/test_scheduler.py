@@ -368,6 +368,12 @@ async def test_the_reports_menu_gives_last_week_month_or_everything_as_excel_or_
     rows = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
     assert ["Cả xã", 5, 3, 60.0, 0, 3] in rows  # H003 (reached Monday 00:01) counts by 09:00
     assert any("Báo cáo lũy kế đến 09:00 ngày 23/11/2026" in str(row[0]) for row in rows if row)
+    notes = [str(row[0]) for row in rows if row]
+    assert any(
+        n.startswith("Mục tiêu: mọi hộ có người dùng được dịch vụ công (100 % trước 31/12/2026): 60,0 %") for n in notes
+    )
+    assert "Mục tiêu: hồ sơ trực tuyến toàn trình (80 %): chưa có số liệu một cửa của kỳ này." in notes
+    assert "Mục tiêu: người trưởng thành dùng dịch vụ công (50 %): bot chưa đo được." in notes
     await officer.press_data("rx:t:2026-01-01T00:00:00")  # a forged cut-off
     assert "không còn hợp lệ" in officer.text and await core.run_tasks() == []
 

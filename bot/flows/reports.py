@@ -91,6 +91,7 @@ async def digest_report_file(task: Task, ctx: TaskContext) -> TaskOutput:
         timezone=tz,
         cutoff=min(services.clock(), period.end).astimezone(ZoneInfo(tz)).strftime("%H:%M ngày %d/%m/%Y"),
         pdf=bool(task.params.get("pdf")),
+        targets=dict(content.commune.targets),
     )
     suffix = "pdf" if task.params.get("pdf") else "xlsx"
     file = Attachment(file_name(made, commune_slug(services.commune_name(task.commune)), suffix), data)

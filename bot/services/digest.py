@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -128,11 +129,8 @@ def render_text(figures: Figures, content: Content, timezone: str, content_dir: 
 
 def _target(content: Content, name: str) -> str | None:
     """A target from the commune settings as shown ("50"), None when absent or not a number."""
-    value = content.commune.targets.get(name)
-    try:
-        return f"{float(value):g}" if value is not None else None
-    except (TypeError, ValueError):
-        return None
+    value = _number(content.commune.targets.get(name))
+    return None if value is None else f"{value:g}"
 
 
 def _share(part: int, whole: int) -> str:
@@ -214,14 +212,66 @@ def report(
     timezone: str,
     cutoff: str,
     pdf: bool = False,
+    targets: Mapping[str, object] | None = None,
 ) -> tuple[bytes, Figures]:
     """The report file (XLSX, or PDF), figures and file both made in the worker (runs on a snapshot)."""
     figures = compute(conn, commune=commune, period=period, target_date=target_date)
     make = report_pdf if pdf else report_xlsx
-    return make(figures, commune_name, timezone, cutoff), figures
+    return make(figures, commune_name, timezone, cutoff, targets or {}), figures
 
 
-def _report_table(figures: Figures) -> tuple[tuple[str, ...], list[list[Any]], list[str]]:
+def target_lines(figures: Figures, targets: Mapping[str, object], timezone: str) -> list[str]:
+    """Every target of the plan with its figure, its trend and, where one can be made, the projection."""
+    lines = []
+    total, reached = figures.total, figures.reached
+    projected, deadline = figures.projected, figures.target_date
+    when = f" trước {_day(deadline)}" if deadline else ""
+    outlook = "chưa dự báo được (4 tuần qua chưa có hộ đạt mới)"
+    if reached >= total > 0:
+        outlook = "đã đạt"
+    elif projected:
+        late = deadline is not None and projected > deadline
+        outlook = f"dự kiến đạt {_day(projected)}" + (" — chậm so với hạn" if late else "")
+    lines.append(
+        f"Mục tiêu: mọi hộ có người dùng được dịch vụ công (100 %{when}): {percent(reached, total)} "
+        f"(đầu kỳ {percent(figures.reached_before, total)}); {outlook}."
+    )
+    online = float(_number(targets.get("online_applications_pct")) or 80)
+    entered = _onestop(figures, timezone, online)
+    if entered is None:
+        lines.append(f"Mục tiêu: hồ sơ trực tuyến toàn trình ({online:g} %): chưa có số liệu một cửa của kỳ này.")
+    else:
+        trend = f" (kỳ trước {entered['before']})" if entered["before"] else ""
+        outlook = f"; {entered['projection']}" if entered["projection"] else ""
+        lines.append(f"Mục tiêu: hồ sơ trực tuyến toàn trình ({online:g} %): {entered['full']}{trend}{outlook}.")
+    goal = float(_number(targets.get("satisfaction_pct")) or 90)
+    if figures.ratings:
+        before = (
+            f" (kỳ trước {percent(figures.ratings_good_before, figures.ratings_before)})"
+            if figures.ratings_before
+            else ""
+        )
+        lines.append(
+            f"Mục tiêu: người dân hài lòng ({goal:g} %): {percent(figures.ratings_good, figures.ratings)}{before}."
+        )
+    else:
+        lines.append(f"Mục tiêu: người dân hài lòng ({goal:g} %): chưa có đánh giá trong kỳ.")
+    adults = _number(targets.get("adults_using_dvc_pct"))
+    if adults is not None:
+        lines.append(f"Mục tiêu: người trưởng thành dùng dịch vụ công ({adults:g} %): bot chưa đo được.")
+    return lines
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _report_table(
+    figures: Figures, targets: Mapping[str, object] | None = None, timezone: str = "Asia/Ho_Chi_Minh"
+) -> tuple[tuple[str, ...], list[list[Any]], list[str]]:
     """Header, rows (per village, then the commune) and the notes: what both report files show."""
     header = ("Thôn/xóm", "Số hộ", "Hộ đạt cuối kỳ", "Tỷ lệ (%)", "Hộ đạt đầu kỳ", "Tăng trong kỳ")
     rows: list[list[Any]] = [
@@ -255,23 +305,27 @@ def _report_table(figures: Figures) -> tuple[tuple[str, ...], list[list[Any]], l
         )
     else:
         notes.append("Một cửa: chưa có số liệu nhập cho kỳ này.")
-    return header, rows, notes
+    return header, rows, notes + target_lines(figures, targets or {}, timezone)
 
 
-def report_xlsx(figures: Figures, commune_name: str, timezone: str, cutoff: str) -> bytes:
+def report_xlsx(
+    figures: Figures, commune_name: str, timezone: str, cutoff: str, targets: Mapping[str, object] | None = None
+) -> bytes:
     """The same figures as the digest, aggregated per village (no names), with source and cut-off."""
-    header, rows, notes = _report_table(figures)
+    header, rows, notes = _report_table(figures, targets, timezone)
     notes = [f"Số liệu tính đến {cutoff}.", *notes]
     return table_xlsx(
         title=f"{title(figures.period, timezone)} — {commune_name}", notes=notes, header=header, rows=rows
     )
 
 
-def report_pdf(figures: Figures, commune_name: str, timezone: str, cutoff: str) -> bytes:
+def report_pdf(
+    figures: Figures, commune_name: str, timezone: str, cutoff: str, targets: Mapping[str, object] | None = None
+) -> bytes:
     """The same table as the XLSX, as a one-page A4 PDF to print or forward (DejaVu Sans: Vietnamese)."""
     from fpdf import FPDF
 
-    header, rows, notes = _report_table(figures)
+    header, rows, notes = _report_table(figures, targets, timezone)
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
