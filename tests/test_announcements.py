@@ -295,3 +295,47 @@ async def test_a_second_photo_or_text_at_the_audience_step_keeps_the_draft(team:
     await officer.press("👥 Mọi người đăng ký")
     await officer.press("📤 Gửi ngay")
     assert "Lịch tiêm phòng dại" in officer.text and "kèm 1 ảnh" in officer.text
+
+
+async def _bulk_delivery(
+    emulator: BotApiEmulator, core: Core, clock: Clock, chats: range, *, fails: int
+) -> tuple[int, int]:
+    """Queue a bulk message to each chat with `fails` 429s (retry after 3 s) injected first; how many chats
+    have it after 1 s, and after all of it went."""
+    clock.now = datetime.now(UTC)
+    for chat in chats:
+        emulator.open_chat(chat)
+    await subscribe(core, chats, None)
+    async with core.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO members (id, channel, chat_id, commune, role, label, joined_at)"
+            " VALUES (1, 'telegram', '900', '11242', 'officer', 'Cán bộ', 'x')"
+        )
+        await announcements.create(
+            conn, commune="11242", text="Tin thử", village_id=None, send_at=clock.now, member_id=1, now=clock.now
+        )
+    emulator.inject_error("sendMessage", status=429, retry_after=3, count=fails)
+    service = await start_service(core, emulator, limits=Limits(per_second=0, bulk_chat_interval=0, poll=0.1))
+    try:
+        await jobs.send_announcements(core, clock.now)
+        await asyncio.sleep(1.0)
+        early = sum(1 for c in chats if emulator.messages(c))
+        for _ in range(120):
+            if all(emulator.messages(c) for c in chats):
+                break
+            await asyncio.sleep(0.05)
+        return early, sum(1 for c in chats if emulator.messages(c))
+    finally:
+        await service.stop()
+
+
+async def test_a_lone_429_holds_back_only_its_chat(emulator: BotApiEmulator, core: Core, clock: Clock) -> None:
+    chats = range(9700, 9740)
+    early, done = await _bulk_delivery(emulator, core, clock, chats, fails=1)
+    assert early == len(chats) - 1 and done == len(chats)  # the others went at once; that one after 3 s
+
+
+async def test_many_429s_within_a_second_pause_all_bulk(emulator: BotApiEmulator, core: Core, clock: Clock) -> None:
+    chats = range(9800, 9840)
+    early, done = await _bulk_delivery(emulator, core, clock, chats, fails=12)
+    assert early < len(chats) - 12 and done == len(chats)  # the platform said "too much": bulk waited
