@@ -31,6 +31,8 @@ from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 
+from bot.text import thousands
+
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_FAULTS = 1_000
@@ -201,10 +203,6 @@ def _quote(value: str, limit: int = 40) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _thousands(n: int) -> str:
-    return f"{n:,}".replace(",", ".")
-
-
 # -------------------------------------------------------------------------------------------- parsing
 
 
@@ -226,7 +224,7 @@ class _Faults:
 
     def result(self) -> list[RosterFault]:
         if self.dropped:
-            return [*self.kept, RosterFault(None, None, f"… và còn {_thousands(self.dropped)} lỗi khác")]
+            return [*self.kept, RosterFault(None, None, f"… và còn {thousands(self.dropped)} lỗi khác")]
         return list(self.kept)
 
 
@@ -514,7 +512,7 @@ def _parse_table(
 
     out, overflow = _parse_rows(rows, header, faults, from_csv=from_csv)
     if overflow:
-        message = f"Tệp có hơn {_thousands(MAX_ROWS)} dòng. Hãy chia nhỏ tệp."
+        message = f"Tệp có hơn {thousands(MAX_ROWS)} dòng. Hãy chia nhỏ tệp."
         return ParsedRoster([], [RosterFault(None, None, message)], warned)
     if not out and not faults:
         # An "import" of nothing is never what the officer meant; usually the rows sit on another sheet.

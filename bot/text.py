@@ -42,3 +42,8 @@ def normalise(text: str) -> str:
     """What the understanding compares: `match_form` with chat abbreviations spelled out."""
     words = [ABBREVIATIONS.get(word, word) for word in match_form(text).split()]
     return " ".join(" ".join(words).split())
+
+
+def thousands(number: int) -> str:
+    """1234 → "1.234" (the Vietnamese thousands mark)."""
+    return f"{number:,}".replace(",", ".")

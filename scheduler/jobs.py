@@ -16,7 +16,6 @@ from bot.services import figures
 from bot.services.digest import prepare, render_text
 from bot.services.figures import Period
 from bot.store import (
-    Conn,
     Database,
     announcements,
     help_requests,
@@ -30,7 +29,6 @@ from bot.store import (
     subscriptions,
     villages,
 )
-from bot.store.members import Member
 from bot.store.outbox import BULK, OutboxItem
 
 if TYPE_CHECKING:
@@ -81,10 +79,6 @@ def digest_due(kind: str, now: datetime, timezone: str, at: time) -> Period | No
     return period if send_from <= now < send_from + CATCH_UP else None
 
 
-async def _officers(conn: Conn, commune: str) -> list[Member]:
-    return [m for m in await members.for_commune(conn, commune) if m.active and m.role in ("officer", "admin")]
-
-
 def _hand_over(core: Core, items: list[OutboxItem]) -> None:
     """Wake the senders for what was just committed (as after a turn)."""
     if items and core.engine.on_outbox is not None:
@@ -104,7 +98,7 @@ async def digest(core: Core, now: datetime, kind: str, *, heavy: bool = True) ->
         return 0
     job, commune = f"digest-{kind}", content.commune.code
     async with core.db.transaction() as conn:
-        officers = await _officers(conn, commune)
+        officers = await members.officers(conn, commune)
         had = await job_runs.done(conn, job, period.label, [str(m.id) for m in officers])
     waiting = [m for m in officers if str(m.id) not in had]
     if not waiting:
@@ -181,7 +175,7 @@ async def escalations(core: Core, now: datetime) -> int:
     commune, t = services.content.commune.code, services.content.strings
     sent = 0
     async with core.db.transaction() as conn:
-        officers = await _officers(conn, commune)
+        officers = await members.officers(conn, commune)
         names = {v.id: v.name for v in await villages.for_commune(conn, commune)}
         messages: list[Outbound] = []
         late = await help_requests.overdue(conn, commune, untaken_before=now - UNTAKEN, taken_before=now - UNDONE)

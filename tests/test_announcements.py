@@ -46,6 +46,16 @@ async def outbox_rows(core: Core, prefix: str = "ann:") -> list[tuple[str, str, 
     return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
+async def announce_now(core: Core, text: str, now: datetime) -> None:
+    """An announcement to everyone, due now, by an officer written straight into the database."""
+    async with core.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO members (id, channel, chat_id, commune, role, label, joined_at)"
+            " VALUES (1, 'telegram', '900', '11242', 'officer', 'Cán bộ', 'x')"
+        )
+        await announcements.create(conn, commune="11242", text=text, village_id=None, send_at=now, member_id=1, now=now)
+
+
 async def write(officer: Person, text: str, audience: str) -> None:
     await officer.press_data("mg")
     await officer.press("📢 Gửi thông báo")
@@ -163,15 +173,7 @@ async def test_through_the_emulator_with_429s_5xx_and_a_restart_everyone_gets_it
     for chat in chats:
         emulator.open_chat(chat)
     await subscribe(core, chats, None)
-    async with core.db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO members (id, channel, chat_id, commune, role, label, joined_at)"
-            " VALUES (1, 'telegram', '900', '11242', 'officer', 'Cán bộ', 'x')"
-        )
-        await announcements.create(
-            conn, commune="11242", text="Mời bà con dự buổi hướng dẫn dịch vụ công", village_id=None,
-            send_at=clock.now, member_id=1, now=clock.now,
-        )  # fmt: skip
+    await announce_now(core, "Mời bà con dự buổi hướng dẫn dịch vụ công", clock.now)
     emulator.inject_error("sendMessage", status=429, retry_after=1, count=3)
     emulator.inject_error("sendMessage", status=502, count=3)
     limits = Limits(per_second=40, bulk_chat_interval=0, backoff=0.05, max_backoff=0.3, poll=0.1)
@@ -306,14 +308,7 @@ async def _bulk_delivery(
     for chat in chats:
         emulator.open_chat(chat)
     await subscribe(core, chats, None)
-    async with core.db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO members (id, channel, chat_id, commune, role, label, joined_at)"
-            " VALUES (1, 'telegram', '900', '11242', 'officer', 'Cán bộ', 'x')"
-        )
-        await announcements.create(
-            conn, commune="11242", text="Tin thử", village_id=None, send_at=clock.now, member_id=1, now=clock.now
-        )
+    await announce_now(core, "Tin thử", clock.now)
     emulator.inject_error("sendMessage", status=429, retry_after=3, count=fails)
     service = await start_service(core, emulator, limits=Limits(per_second=0, bulk_chat_interval=0, poll=0.1))
     try:

@@ -18,6 +18,7 @@ from bot.flows.common import kept_state, menu_answer, noted, reply
 from bot.privacy import looks_like_secret
 from bot.store import announcements, subscriptions, villages
 from bot.store.announcements import MAX_CAPTION, MAX_TEXT
+from bot.text import thousands
 
 router = Router()
 DRAFT = "ann"
@@ -55,16 +56,13 @@ async def _recent(turn: Turn) -> tuple[list[str], list[Any]]:
     for item in await announcements.recent(turn.conn, turn.commune):
         done = await announcements.progress(turn.conn, item)
         when = datetime.fromisoformat(item.send_at).astimezone(tz).strftime("%H:%M %d/%m")
-        status = turn.t(f"announce_status_{item.status}", sent=_n(done.sent), total=_n(done.total), when=when)
+        status = turn.t(
+            f"announce_status_{item.status}", sent=thousands(done.sent), total=thousands(done.total), when=when
+        )
         lines.append(f"#{item.id} · {item.text[:40]}… — {status}")
         if item.status != "cancelled" and (item.status == "scheduled" or done.pending):
             actions.append(button(turn.t("btn_announce_cancel", id=item.id), f"ac:{item.id}"))
     return ([turn.t("announce_recent"), *lines] if lines else []), actions
-
-
-def _n(number: int) -> str:
-    """1234 → "1.234" (Vietnamese thousands)."""
-    return f"{number:,}".replace(",", ".")
 
 
 @router.text_for("announce_text")
@@ -95,10 +93,10 @@ async def _ask_audience(turn: Turn, draft: dict[str, Any]) -> Answer:
     t = turn.t
     counts = await subscriptions.counts(turn.conn, turn.commune)
     everyone = sum(counts.values())
-    choices = [button(t("btn_announce_all", count=_n(everyone)), "aa:all")]
+    choices = [button(t("btn_announce_all", count=thousands(everyone)), "aa:all")]
     for village in (await villages.for_commune(turn.conn, turn.commune))[:40]:
         count = counts.get(None, 0) + counts.get(village.id, 0)  # commune-wide subscribers hear every village
-        label = t("btn_announce_village", village=village.name, count=_n(count))
+        label = t("btn_announce_village", village=village.name, count=thousands(count))
         choices.append(button(label[:60], f"aa:{village.id}"))
     # Awaiting "the audience": a second photo of an album, or typed text, lands here, not on the menu.
     return reply(turn, t("announce_audience"), *choices, state=_state(turn, draft, "announce_audience"))
@@ -199,7 +197,7 @@ async def _confirm(turn: Turn, draft: dict[str, Any]) -> Answer:
         "announce_confirm",
         text=draft["text"] + ("\n🖼 (kèm 1 ảnh)" if draft.get("photo") else ""),
         who=village.name if village else t("announce_everyone"),
-        count=_n(people),
+        count=thousands(people),
         when=when,
     )
     return reply(
@@ -268,4 +266,4 @@ async def cancel(turn: Turn) -> Answer:
         return menu_answer(turn, turn.t(key, id=item.id))
     await turn.audit("announce.cancel", f"announcement:{item.id}", stopped=stopped)
     turn.services.signals.emit("outbox_cancelled")
-    return menu_answer(turn, turn.t("announce_cancelled", id=item.id, count=_n(stopped)))
+    return menu_answer(turn, turn.t("announce_cancelled", id=item.id, count=thousands(stopped)))

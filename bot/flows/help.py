@@ -300,9 +300,7 @@ async def village_team(turn: Turn, village_id: int) -> list[Member]:
 
 
 async def officers(turn: Turn) -> list[Member]:
-    return [
-        m for m in await members.for_commune(turn.conn, turn.commune) if m.active and m.role in ("officer", "admin")
-    ]
+    return await members.officers(turn.conn, turn.commune)
 
 
 def offers(turn: Turn, request: HelpRequest, village: str, helpers: list[Member]) -> list[Outbound]:

@@ -38,7 +38,7 @@ async def start(turn: Turn) -> Answer:
 
 def _period(label: str, timezone: str) -> figures.Period | None:
     try:
-        return figures.week(label, timezone) if "W" in label else figures.month(label, timezone)
+        return figures.period("week" if "W" in label else "month", label, timezone)
     except ValueError:
         return None
 

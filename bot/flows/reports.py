@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.flows.base import Answer, Router, TaskContext, TaskOutput, Turn, button, requires
@@ -44,7 +43,7 @@ async def digest_report(turn: Turn) -> Answer:
     kind = KINDS.get(args[0]) if len(args) in (2, 3) and (len(args) == 2 or pdf) else None
     tz = turn.services.settings.timezone
     try:
-        period = _period(kind, args[1] if kind != "total" else turn.now.isoformat(), tz) if kind else None
+        period = figures.period(kind, args[1] if kind != "total" else turn.now.isoformat(), tz) if kind else None
     except ValueError:
         period = None
     if period is None or period.end > turn.now or (kind == "total" and args[1] != "now"):
@@ -62,12 +61,6 @@ async def digest_report(turn: Turn) -> Answer:
     return menu_answer(turn, turn.t("digest_report_queued"))
 
 
-def _period(kind: str, label: str, timezone: str) -> figures.Period:
-    if kind == "total":
-        return figures.cumulative(datetime.fromisoformat(label), timezone)
-    return figures.week(label, timezone) if kind == "week" else figures.month(label, timezone)
-
-
 def commune_slug(name: str) -> str:
     """ "Xã Nguyễn Lương Bằng" → "NguyenLuongBang" (for file names)."""
     words = fold(name).split()
@@ -80,7 +73,7 @@ def commune_slug(name: str) -> str:
 async def digest_report_file(task: Task, ctx: TaskContext) -> TaskOutput:
     services = ctx.services
     tz, content = services.settings.timezone, services.content
-    period = _period(str(task.params.get("kind")), str(task.params.get("label")), tz)
+    period = figures.period(str(task.params.get("kind")), str(task.params.get("label")), tz)
     target = content.commune.targets.get("target_date")
     data, made = await ctx.read(
         report,

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.store import onestop as onestop_store
+from bot.store.database import utc_text
 from bot.store.onestop import OneStop
 
 STALE_VOLUNTEER = timedelta(days=14)
@@ -114,6 +115,13 @@ def cumulative(cutoff: datetime, timezone: str) -> Period:
     )
 
 
+def period(kind: str, label: str, timezone: str) -> Period:
+    """The period a label names: "week" 2026-W47, "month" 2026-11, "total" up to an ISO cut-off."""
+    if kind == "total":
+        return cumulative(datetime.fromisoformat(label), timezone)
+    return week(label, timezone) if kind == "week" else month(label, timezone)
+
+
 def last_ended(kind: str, now: datetime, timezone: str) -> Period:
     """The latest week or month that has ended by `now` (never one still running)."""
     local = now.astimezone(ZoneInfo(timezone))
@@ -193,13 +201,9 @@ class Figures:
         return self.ratings_good / self.ratings if self.ratings else None
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
 def compute(conn: sqlite3.Connection, *, commune: str, period: Period, target_date: str | None = None) -> Figures:
     """Every figure of the digest for one commune and period, on one snapshot."""
-    start, end = _stamp(period.start), _stamp(period.end)
+    start, end = utc_text(period.start), utc_text(period.end)
     villages = [
         VillageLine(str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0))
         for r in conn.execute(
@@ -211,7 +215,7 @@ def compute(conn: sqlite3.Connection, *, commune: str, period: Period, target_da
     ]
     recent = conn.execute(
         "SELECT count(*) FROM households WHERE commune = ? AND reached_at >= ? AND reached_at < ?",
-        (commune, _stamp(period.end - PACE_WINDOW), end),
+        (commune, utc_text(period.end - PACE_WINDOW), end),
     ).fetchone()[0]
     volunteers = conn.execute(
         "SELECT m.label,"
@@ -222,7 +226,7 @@ def compute(conn: sqlite3.Connection, *, commune: str, period: Period, target_da
         " FROM members m WHERE m.commune = ? AND m.role = 'volunteer' AND m.active = 1 ORDER BY m.label",
         (start, end, end, commune),
     ).fetchall()
-    stale = _stamp(period.end - STALE_VOLUNTEER)
+    stale = utc_text(period.end - STALE_VOLUNTEER)
     # By the commune's members (members belong to one commune): one index range per member.
     visits, nothing = conn.execute(
         "SELECT count(*), count(x.outcome) FROM visits x"
@@ -235,7 +239,7 @@ def compute(conn: sqlite3.Connection, *, commune: str, period: Period, target_da
         " sum(status = 'done' AND closed_at >= ? AND closed_at < ?),"
         " sum(created_at < ? AND (closed_at IS NULL OR closed_at >= ?) AND taken_at IS NULL)"
         " FROM help_requests WHERE commune = ?",
-        (start, end, start, end, _stamp(period.end - WAITING_TOO_LONG), end, commune),
+        (start, end, start, end, utc_text(period.end - WAITING_TOO_LONG), end, commune),
     ).fetchone()
     guides = [
         (str(r[0]), int(r[1]))
@@ -253,7 +257,7 @@ def compute(conn: sqlite3.Connection, *, commune: str, period: Period, target_da
     count, average, good = conn.execute(ratings_sql, (commune, start, end)).fetchone()
     before = previous_label(period)
     count_before, _, good_before = (
-        conn.execute(ratings_sql, (commune, _stamp(period.previous_start), start)).fetchone()
+        conn.execute(ratings_sql, (commune, utc_text(period.previous_start), start)).fetchone()
         if period.previous_start is not None
         else (0, None, 0)
     )

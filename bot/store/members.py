@@ -68,6 +68,11 @@ async def for_commune(conn: Conn, commune: str) -> list[Member]:
     return [_member(tuple(r), await _villages_of(conn, int(r[0]))) for r in rows]
 
 
+async def officers(conn: Conn, commune: str) -> list[Member]:
+    """The commune's active officers (and admins): who hears what no volunteer can take."""
+    return [m for m in await for_commune(conn, commune) if m.active and m.role in ("officer", "admin")]
+
+
 async def join(
     conn: Conn,
     *,

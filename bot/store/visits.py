@@ -32,6 +32,11 @@ OUTCOMES = ("no_phone", "no_chip", "not_home", "refused", "other")
 _COLUMNS = "id, household_id, member_id, skills, person, note, created_at, withdrawn_at, outcome, outside"
 
 
+def _check_outcome(outcome: str | None, skills: int) -> None:
+    if outcome is not None and (outcome not in OUTCOMES or skills):
+        raise ValueError("a visit with nothing achieved has a known reason and no skills")
+
+
 def _visit(row: Sequence[object]) -> Visit:
     i, household, member, skills, person, note, created, withdrawn, outcome, outside = row
     return Visit(
@@ -64,8 +69,7 @@ async def record(
     help_id: int | None = None,
 ) -> tuple[Visit, bool]:
     """Insert once per request key: a double tap or a re-delivered confirm returns the first visit."""
-    if outcome is not None and (outcome not in OUTCOMES or skills):
-        raise ValueError("a visit with nothing achieved has a known reason and no skills")
+    _check_outcome(outcome, skills)
     stamp = now.isoformat(timespec="seconds")
     cursor = await conn.execute(
         "INSERT INTO visits (household_id, member_id, request_key, skills, person, person_key, note,"
@@ -125,8 +129,7 @@ async def update(
     now: datetime,
     outcome: str | None = None,
 ) -> None:
-    if outcome is not None and (outcome not in OUTCOMES or skills):
-        raise ValueError("a visit with nothing achieved has a known reason and no skills")
+    _check_outcome(outcome, skills)
     await conn.execute(
         "UPDATE visits SET skills = ?, person = ?, person_key = ?, note = ?, outcome = ?, updated_at = ? WHERE id = ?",
         (skills, person, person_key, note, outcome, now.isoformat(timespec="seconds"), visit_id),
