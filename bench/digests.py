@@ -93,6 +93,11 @@ async def generate(path: Path, communes: int, households: int, visits: int, seed
     conn.close()
 
 
+async def migrate(path: Path) -> None:
+    db = await Database.open(f"sqlite:///{path}")
+    await db.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--communes", type=int, default=100)
@@ -105,6 +110,7 @@ def main() -> None:
         started = time.perf_counter()
         asyncio.run(generate(args.db, args.communes, args.households, args.visits, seed=7))
         print(f"generated {args.db} in {time.perf_counter() - started:.0f} s")
+    asyncio.run(migrate(args.db))  # a database kept from an earlier run gets the newer tables
     content = load_content(REPO_CONTENT_DIR, "11242")
     period = figures.week(WEEK, TZ)
     conn = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
