@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "roster.export": _MANAGERS,
     "village.add": _MANAGERS,
     "announce.send": _MANAGERS,
+    "identity.link": _TEAM | _MANAGERS,
 }
 
 ROLE_NAMES = {

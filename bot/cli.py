@@ -167,7 +167,13 @@ def guides_eval(settings: Settings, path: Path, misses: int) -> int:
 
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret the logs must never show."""
-    values = (settings.telegram_bot_token, settings.telegram_webhook_secret, settings.zalo_bot_token)
+    values = (
+        settings.telegram_bot_token,
+        settings.telegram_webhook_secret,
+        settings.zalo_bot_token,
+        settings.zalo_webhook_secret,
+        settings.file_link_secret,
+    )
     return [v.get_secret_value() for v in values if v is not None]
 
 
@@ -199,26 +205,54 @@ def channels_for(settings: Settings) -> list[Channel]:
                 )
             )
         )
+    zalo = settings.zalo_token()
+    if zalo:
+        from bot.channels.zalo import ZaloChannel, ZaloOptions
+
+        zalo_secret = settings.zalo_webhook_secret
+        found.append(
+            ZaloChannel(
+                ZaloOptions(
+                    token=zalo,
+                    base_url=settings.zalo_api_base_url,
+                    webhook_url=settings.zalo_webhook_url,
+                    webhook_secret=zalo_secret.get_secret_value() if zalo_secret else None,
+                )
+            )
+        )
     return found
+
+
+def settings_problem(settings: Settings) -> str | None:
+    """What stops `dvcbot run` before it starts, in both languages; None when it can start."""
+    if not settings.telegram_token() and not settings.zalo_token():
+        return (
+            "Cần TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN (xem .env.example), hoặc chạy thử `dvcbot demo`. "
+            "/ Set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN (see .env.example), or try `dvcbot demo`."
+        )
+    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
+        return (
+            "Dùng TELEGRAM_WEBHOOK_URL thì cần cả TELEGRAM_WEBHOOK_SECRET. "
+            "/ TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL."
+        )
+    zalo_secret = settings.zalo_webhook_secret
+    if settings.zalo_webhook_url and not (zalo_secret and 8 <= len(zalo_secret.get_secret_value()) <= 256):
+        return (
+            "Dùng ZALO_WEBHOOK_URL thì cần ZALO_WEBHOOK_SECRET dài 8-256 ký tự. "
+            "/ ZALO_WEBHOOK_SECRET (8-256 characters) is required with ZALO_WEBHOOK_URL."
+        )
+    if settings.zalo_token() and not settings.public_base_url:
+        log.warning("PUBLIC_BASE_URL is not set: Zalo users get no charts, QR codes or report files")
+    return None
 
 
 async def run(settings: Settings) -> int:
     """The service: every channel whose token is set, the senders, the worker and the scheduler."""
     from bot.runtime import build_service
 
-    if not settings.telegram_token():
-        print(
-            "Cần TELEGRAM_BOT_TOKEN (xem .env.example), hoặc chạy thử `dvcbot demo`. "
-            "/ Set TELEGRAM_BOT_TOKEN (see .env.example), or try `dvcbot demo`.",
-            file=sys.stderr,
-        )
-        return 2
-    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
-        print(
-            "Dùng TELEGRAM_WEBHOOK_URL thì cần cả TELEGRAM_WEBHOOK_SECRET. "
-            "/ TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL.",
-            file=sys.stderr,
-        )
+    problem = settings_problem(settings)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     stop = stop_on_signals()
     try:

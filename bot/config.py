@@ -45,6 +45,31 @@ class Settings(BaseSettings):
         default="https://bot-api.zaloplatforms.com/bot",
         description="Zalo Bot API base URL; point it at a local emulator for tests.",
     )
+    zalo_webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS URL Zalo posts updates to (…/zalo on the bot's web server). Unset = long polling.",
+    )
+    zalo_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret (8-256 characters) Zalo sends in X-Bot-Api-Secret-Token; required with a webhook URL.",
+    )
+    zalo_send_rate: float = Field(
+        default=10.0,
+        ge=0,
+        description="Messages per second to Zalo overall. Zalo publishes no limit: raise it only if it holds.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Public HTTPS root of the bot's web server (https://bot.example.vn). Needed on Zalo for "
+        "charts, QR codes and report files, which go out as signed, expiring links under <root>/files/.",
+    )
+    file_link_hours: int = Field(
+        default=24, ge=1, le=168, description="Hours a file link (Zalo: reports, charts, QR codes) keeps working."
+    )
+    file_link_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs file links; unset = a random key made once and kept in the database.",
+    )
     web_listen: str = Field(
         default="127.0.0.1",
         description="Address the bot's web server (webhooks) listens on; put a TLS reverse proxy in front.",
@@ -72,6 +97,16 @@ class Settings(BaseSettings):
         if not value.isdigit() or len(value) > 6:
             raise ValueError("COMMUNE must be a numeric commune code, e.g. 11242")
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("PUBLIC_BASE_URL must start with https://")
+        return value.rstrip("/") if value else None
+
+    def zalo_token(self) -> str | None:
+        return self.zalo_bot_token.get_secret_value() if self.zalo_bot_token else None
 
     def telegram_token(self) -> str | None:
         """The token as a plain string, only where a client needs it."""

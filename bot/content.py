@@ -40,6 +40,13 @@ TELEGRAM_MAX_TEXT = 4096
 # Variables a string (not a guide) may take at run time besides the commune's.
 RUNTIME_VARIABLES = frozenset(
     {
+        "last",
+        "url",
+        "until",
+        "other",
+        "here",
+        "there",
+        "where",
         "title",
         "step",
         "total",

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot.access import allowed
 from bot.flows.base import Answer, Router, Services, State, Turn, role_of
@@ -28,8 +29,8 @@ from bot.flows.search import answer_text
 from bot.flows.settings import address
 from bot.heavy import HeavyWorkFailed
 from bot.messages import TELEGRAM_CAPS, ChannelCaps, Inbound, Outbound, Recipient
-from bot.render import MENU_KEY, fit, numbered_choice
-from bot.store import Conn, Database, inbox, members, outbox, sessions
+from bot.render import MENU_KEY, fit, is_number, numbered_choice
+from bot.store import Conn, Database, files, inbox, members, outbox, sessions
 from bot.store.outbox import NOTIFY, REPLY, NewMessage, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -109,10 +110,11 @@ class Engine:
                     log.info("inbox %d already processed", item_id)
                     return []
                 state = await sessions.load(conn, inbound.channel, inbound.chat_id)
-                inbound = _pressed_number(inbound, state, caps)
+                inbound = self._pressed_number(inbound, state, caps)
                 member = await members.get(conn, inbound.channel, inbound.chat_id)
                 turn = Turn(inbound, state, conn, self._services, now, caps, member, prepared)
-                answer = await self._dispatch(turn)
+                correction = self._off_menu(turn)
+                answer = correction or await self._dispatch(turn)
                 new_state = dict(state if answer.state is None else answer.state)
                 if answer.state is None and inbound.kind in ("button", "command"):
                     # Pressing anything else ends a wait for typed input (a search, a name, a code),
@@ -121,7 +123,9 @@ class Engine:
                 for key in () if answer.forget else STICKY:  # preferences outlive every conversation
                     if key in state and key not in new_state:
                         new_state[key] = state[key]
-                return await self._write(conn, turn, item_id, answer.messages, new_state)
+                return await self._write(
+                    conn, turn, item_id, answer.messages, new_state, keep_menu=correction is not None
+                )
         except Exception:
             log.exception("inbox %d (%s update %s) failed", item_id, inbound.channel, inbound.update_id)
             # If this fails too, the database itself is failing: the error goes to the caller, which keeps
@@ -133,6 +137,23 @@ class Engine:
         async with self._db.transaction() as conn:
             member = await members.get(conn, channel, chat_id)
         return allowed(role_of(member), action)
+
+    def _pressed_number(self, inbound: Inbound, state: State, caps: ChannelCaps) -> Inbound:
+        """On a channel with numbered menus a reply "2" presses the second line of the last menu —
+        unless the step waiting for this reply asks for figures."""
+        if caps.inline_buttons or inbound.kind != "text" or state.get("await") in self._router.numbers:
+            return inbound
+        data = numbered_choice(inbound.text, state.get(MENU_KEY))
+        return replace(inbound, kind="button", data=data, text="") if data is not None else inbound
+
+    def _off_menu(self, turn: Turn) -> Answer | None:
+        """A number that is on no line of the last menu: say which numbers there are, keep the menu."""
+        inbound, menu = turn.inbound, turn.state.get(MENU_KEY)
+        if turn.caps.inline_buttons or inbound.kind != "text" or not is_number(inbound.text):
+            return None
+        if not isinstance(menu, list) or not menu or turn.state.get("await") in self._router.numbers:
+            return None
+        return Answer([Outbound(turn.t("numbered_off_menu", last=len(menu)))], state=dict(turn.state))
 
     async def _dispatch(self, turn: Turn) -> Answer:
         inbound, router = turn.inbound, self._router
@@ -164,16 +185,25 @@ class Engine:
         return await unsupported(turn)
 
     async def _write(
-        self, conn: Conn, turn: Turn, item_id: int, messages: Sequence[Outbound], state: State
+        self,
+        conn: Conn,
+        turn: Turn,
+        item_id: int,
+        messages: Sequence[Outbound],
+        state: State,
+        *,
+        keep_menu: bool = False,
     ) -> list[OutboxItem]:
         """Fit every message to its recipient's channel and store it, with the speaker's new state."""
         inbound, now = turn.inbound, turn.now
         speaker = inbound.sender
         mine = [m for m in messages if m.to is None or m.to == speaker]
-        fitted, menu = fit(_addressed(mine, state.get("addr")), turn.caps, turn.t("numbered_hint"))
-        state.pop(MENU_KEY, None)
+        mine = await self._linked(conn, speaker, _addressed(mine, state.get("addr")), turn.caps, now)
+        fitted, menu = fit(mine, turn.caps, turn.t("numbered_hint"))
         if menu:
             state[MENU_KEY] = menu
+        elif not keep_menu:  # a correction ("choose 1 to 4") keeps the menu it corrects
+            state.pop(MENU_KEY, None)
         new = [
             NewMessage(
                 speaker,
@@ -214,7 +244,9 @@ class Engine:
         for to, theirs in by_recipient.items():
             state = await sessions.load(conn, to.channel, to.chat_id)
             hint = self._services.content.strings("numbered_hint")
-            fitted, menu = fit(_addressed(theirs, state.get("addr")), self.caps_for(to.channel), hint)
+            caps = self.caps_for(to.channel)
+            theirs = await self._linked(conn, to, _addressed(theirs, state.get("addr")), caps, now)
+            fitted, menu = fit(theirs, caps, hint)
             if menu:
                 state[MENU_KEY] = menu
                 await sessions.save(conn, to.channel, to.chat_id, state, now, inbound=False)
@@ -222,6 +254,34 @@ class Engine:
                 key = f"{message.key}:{i}" if message.key else f"turn:{item_id}:{to.channel}:{to.chat_id}:{i}"
                 new.append(NewMessage(to, message, key, priority))
         return new
+
+    async def _linked(
+        self, conn: Conn, to: Recipient, messages: list[Outbound], caps: ChannelCaps, now: datetime
+    ) -> list[Outbound]:
+        """On a channel that cannot upload, each file becomes a signed, expiring link: an image goes as a
+        photo by URL, a report as a download line under the text. Without a public URL, the text says
+        where the file can be had instead."""
+        if caps.uploads or not any(m.attachment for m in messages):
+            return messages
+        links, t = self._services.links, self._services.content.strings
+        out: list[Outbound] = []
+        for message in messages:
+            file = message.attachment
+            if file is None:
+                out.append(message)
+                continue
+            if links is None:
+                out.append(replace(message, attachment=None, text=_joined(message.text, t("file_no_link"))))
+                continue
+            expires = now + links.ttl
+            url = links.url(await files.put(conn, to, file, now, expires), expires, file.name)
+            if file.is_image:
+                out.append(replace(message, attachment=None, photo_url=url))
+                continue
+            until = expires.astimezone(ZoneInfo(self._services.settings.timezone)).strftime("%H:%M %d/%m")
+            line = t("file_link", name=file.name, url=url, until=until)
+            out.append(replace(message, attachment=None, text=_joined(message.text, line)))
+        return out
 
     async def _apologise(self, item_id: int, inbound: Inbound, caps: ChannelCaps, now: datetime) -> list[OutboxItem]:
         """The last-resort answer. The row is still marked processed so a retry does not loop."""
@@ -241,12 +301,8 @@ def _addressed(messages: Sequence[Outbound], form: object) -> list[Outbound]:
     return [replace(m, text=address(m.text, form)) for m in messages]
 
 
-def _pressed_number(inbound: Inbound, state: State, caps: ChannelCaps) -> Inbound:
-    """On a text-only channel a reply "2" presses the second button of the last numbered menu."""
-    if caps.inline_buttons or inbound.kind != "text":
-        return inbound
-    data = numbered_choice(inbound.text, state.get(MENU_KEY))
-    return replace(inbound, kind="button", data=data, text="") if data is not None else inbound
+def _joined(text: str, line: str) -> str:
+    return f"{text}\n\n{line}" if text else line
 
 
 def _fingerprint(inbound: Inbound) -> str:

@@ -91,6 +91,7 @@ class Outbound:
     ask_contact: str = ""
     close_keyboard: bool = False
     photo_ref: str = ""  # a photo the platform already holds (Telegram's file_id), sent with `text` as caption
+    photo_url: str = ""  # an image served by the bot's own web server (a signed link), for channels without uploads
 
     def button_list(self) -> list[Button]:
         """Buttons in reading order (rows left to right, top to bottom)."""
@@ -107,9 +108,18 @@ class ChannelCaps:
     documents: bool = True
     max_caption: int = 1024
     share_contact: bool = False  # a keyboard button that sends the person's own phone number
+    uploads: bool = True  # files and images go up with the message; else the core turns them into signed links
+
+    # A later Zalo Official Account adapter fits these without touching flows: its buttons
+    # (`oa.query.hide`) send their data back as a text the adapter parses into a "button" Inbound, so it
+    # declares inline_buttons=True; its 48-hour free window is judged from sessions.last_inbound_at, kept
+    # per channel and chat from the start; token refresh and the signature check stay inside the adapter.
 
 
 TELEGRAM_CAPS = ChannelCaps(
     inline_buttons=True, edits=True, max_text=4096, documents=True, max_caption=1024, share_contact=True
 )
 TEXT_ONLY_CAPS = ChannelCaps(inline_buttons=False, edits=False, max_text=2000, documents=False, max_caption=2000)
+ZALO_BOT_CAPS = ChannelCaps(
+    inline_buttons=False, edits=False, max_text=2000, documents=False, max_caption=2000, uploads=False
+)

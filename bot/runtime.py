@@ -18,6 +18,7 @@ from bot.channels.base import Channel
 from bot.config import Settings
 from bot.engine import utc_now
 from bot.intake import Intake
+from bot.links import routes as file_routes
 from bot.sender import Limits, Sender
 from bot.store.inbox import RawUpdate
 from bot.store.outbox import OutboxItem
@@ -49,7 +50,7 @@ class Service:
             )
             for name, channel in self.channels.items()
         }
-        self.worker = Worker(core.db, core.services, core.router.tasks, self.deliver)
+        self.worker = Worker(core.db, core.services, core.router.tasks, core.engine.notify, self.deliver)
         self._with_scheduler = scheduler
         self._scheduler: object | None = None
         self._done = asyncio.Event()
@@ -100,6 +101,9 @@ class Service:
         if self.web is not None:
             for channel in self.channels.values():
                 self.web.add(channel.routes(self))
+            links = self.core.services.links
+            if links is not None and any(not c.caps.uploads for c in self.channels.values()):
+                self.web.add(file_routes(links, self.core.db, self.core.services.clock))
             if self.web.needed:
                 await self.web.start()
         for sender in self.senders.values():
@@ -161,6 +165,11 @@ def telegram_limits(settings: Settings) -> Limits:
     return Limits(per_second=settings.telegram_send_rate, bulk_chat_interval=settings.bulk_chat_interval)
 
 
+def zalo_limits(settings: Settings) -> Limits:
+    """Zalo publishes no limit: the rate is a setting; a 429 still pauses like on Telegram."""
+    return Limits(per_second=settings.zalo_send_rate, bulk_chat_interval=settings.bulk_chat_interval)
+
+
 async def build_service(
     settings: Settings,
     channels: Callable[[Settings], Sequence[Channel]],
@@ -175,6 +184,6 @@ async def build_service(
         core,
         channels(settings),
         web=web,
-        limits=limits or {"telegram": telegram_limits(settings)},
+        limits=limits or {"telegram": telegram_limits(settings), "zalo": zalo_limits(settings)},
         scheduler=scheduler,
     )

@@ -26,9 +26,11 @@ MAX_BODY = 256 * 1024  # a Telegram or Zalo update is a few kB; anything near th
 
 
 def _quiet_access_log(handler: tornado.web.RequestHandler) -> None:
-    """Method, path and status only, at DEBUG: no query strings, no headers, no bodies."""
+    """Method, the path's first part and status only, at DEBUG: no query strings, no headers, no bodies,
+    and not the rest of the path (a download link's path is its secret)."""
     request = handler.request
-    log.debug("%s %s -> %s", request.method, request.path, handler.get_status())
+    first = request.path.split("/")[1] if request.path.count("/") else ""
+    log.debug("%s /%s -> %s", request.method, first, handler.get_status())
 
 
 class _Health(tornado.web.RequestHandler):

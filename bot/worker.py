@@ -12,18 +12,20 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from bot.flows.base import Services, TaskContext, TaskHandler, TaskOutput
 from bot.heavy import Cancelled
 from bot.messages import Outbound
-from bot.store import Database, audit, outbox, tasks
-from bot.store.outbox import NOTIFY, NewMessage, OutboxItem
+from bot.store import Conn, Database, audit, tasks
+from bot.store.outbox import OutboxItem
 from bot.store.tasks import Task
 
 log = logging.getLogger(__name__)
 POLL = 2.0
+Notify = Callable[[Conn, Sequence[Outbound], datetime], Awaitable[list[OutboxItem]]]  # Engine.notify
 
 
 class Worker:
@@ -32,11 +34,13 @@ class Worker:
         db: Database,
         services: Services,
         handlers: Mapping[str, TaskHandler],
+        notify: Notify,
         deliver: Callable[[list[OutboxItem]], None],
     ) -> None:
         self._db = db
         self._services = services
         self._handlers = handlers
+        self._notify = notify
         self._deliver = deliver
         self._wake = asyncio.Event()
         self._stop = threading.Event()
@@ -107,10 +111,11 @@ class Worker:
                     conn, commune=task.commune, actor=task.actor, action=action, object=subject, now=now, **detail
                 )
             to = task.reply_to
-            new = [
-                NewMessage(to, replace(message, to=to), f"task:{task.id}:{i}", NOTIFY)
+            messages = [
+                replace(message, to=to, key=f"task:{task.id}:{i}")
                 for i, message in enumerate(output.messages)
                 if to is not None
             ]
-            items = await outbox.add(conn, new, now)
+            # Fitted to the asker's channel like any notification: numbered menus and file links on Zalo.
+            items = await self._notify(conn, messages, now) if messages else []
         self._deliver(items)

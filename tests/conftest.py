@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core, build_core
+from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel, TelegramOptions
+from bot.channels.zalo import ZaloChannel, ZaloOptions
 from bot.config import REPO_CONTENT_DIR, Settings
 from bot.runtime import Service
 from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.zalo_emulator import ZaloEmulator
 from bot.sender import Limits
 from bot.web import WebServer
 
@@ -31,6 +34,23 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+@pytest.fixture(params=["telegram", "zalo"])
+def messenger(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a scenario once per channel: the people in it are on Telegram, then on Zalo."""
+    from tests.people import Person
+
+    monkeypatch.setattr(Person, "default_channel", request.param)
+    return str(request.param)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A scenario marked telegram_only is not run on Zalo (reported as deselected)."""
+    dropped = [i for i in items if i.get_closest_marker("telegram_only") and "[zalo" in i.nodeid]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 11, 23, 1, 30, tzinfo=UTC))  # Monday 08:30 in Hà Nội
@@ -43,6 +63,7 @@ def settings(tmp_path: Path) -> Settings:
         database_url=f"sqlite:///{tmp_path}/dvcbot.db",
         content_dir=REPO_CONTENT_DIR,
         commune="11242",
+        public_base_url="https://bot.example.vn",  # Zalo gets files as links under it
     )
 
 
@@ -53,6 +74,24 @@ async def core(settings: Settings, clock: Clock) -> AsyncIterator[Core]:
         yield core
     finally:
         await core.close()
+
+
+@pytest.fixture
+async def zalo_emulator() -> AsyncIterator[ZaloEmulator]:
+    """The local Zalo Bot API on 127.0.0.1 (an ephemeral port)."""
+    emu = ZaloEmulator()
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+def zalo_options(emulator: ZaloEmulator, **extra: object) -> ZaloOptions:
+    """The Zalo channel pointed at the emulator, with short waits so tests stay fast."""
+    fields: dict[str, object] = {"poll_timeout": 1, "connect_backoff": 0.05, "max_backoff": 0.2}
+    fields.update(extra)
+    return ZaloOptions(token=emulator.token, base_url=emulator.base_url, **fields)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -77,19 +116,32 @@ FAST = Limits(per_second=0, backoff=0.05, max_backoff=0.5, poll=0.2)
 
 
 async def start_service(
-    core: Core, emulator: BotApiEmulator, *, limits: Limits = FAST, web: WebServer | None = None, **extra: object
+    core: Core,
+    emulator: BotApiEmulator | None,
+    *,
+    zalo: ZaloEmulator | None = None,
+    limits: Limits = FAST,
+    web: WebServer | None = None,
+    zalo_extra: dict[str, object] | None = None,
+    **extra: object,
 ) -> Service:
-    """The whole message path (channel, inbox, engine, outbox, sender, worker) on the emulator."""
-    channel = TelegramChannel(telegram_options(emulator, **extra))
-    service = Service(core, [channel], web=web, limits={"telegram": limits}, scheduler=False)
+    """The whole message path (channels, inbox, engine, outbox, senders, worker) on the emulators."""
+    channels: list[Channel] = []
+    if emulator is not None:
+        channels.append(TelegramChannel(telegram_options(emulator, **extra)))
+    if zalo is not None:
+        channels.append(ZaloChannel(zalo_options(zalo, **(zalo_extra or {}))))
+    service = Service(core, channels, web=web, limits={c.name: limits for c in channels}, scheduler=False)
     await service.start()
-    await asyncio.wait_for(channel.ready.wait(), timeout=10)
+    for channel in channels:
+        await asyncio.wait_for(channel.ready.wait(), timeout=10)
     return service
 
 
 @pytest.fixture
-async def service(emulator: BotApiEmulator, core: Core) -> AsyncIterator[Service]:
-    service = await start_service(core, emulator)
+async def service(emulator: BotApiEmulator, zalo_emulator: ZaloEmulator, core: Core) -> AsyncIterator[Service]:
+    """Telegram and Zalo in one service, as `dvcbot run` serves both when both tokens are set."""
+    service = await start_service(core, emulator, zalo=zalo_emulator)
     try:
         yield service
     finally:

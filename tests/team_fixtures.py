@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.app import Core
+from bot.roster import parse_roster
+from bot.services.households import import_roster
 from bot.store import invites, villages
 from tests.people import Person
 
@@ -41,6 +43,27 @@ async def invite_code(core: Core, *, role: str, village_ids: list[int], label: s
     return code
 
 
+async def import_csv(core: Core, officer: Person, csv: str, added: int = 5) -> None:
+    """The officer's roster: sent as a file on Telegram; on Zalo (no documents) imported as the CLI does."""
+    if not officer.numbered:
+        await officer.upload("ds.csv", csv.encode())
+        assert f"{added} hộ mới" in officer.text, officer.text
+        return
+    parsed = parse_roster(csv.encode(), "ds.csv")
+    async with core.db.transaction() as conn:
+        result = await import_roster(
+            conn,
+            parsed=parsed,
+            commune="11242",
+            data=csv.encode(),
+            filename="ds.csv",
+            actor="cli",
+            now=core.services.clock(),
+            create_villages=False,
+        )
+    assert result.added == added and not result.faults
+
+
 async def build_team(core: Core) -> Team:
     async with core.db.transaction() as conn:
         ids = {v.name: v.id for v in await villages.for_commune(conn, "11242")}
@@ -57,6 +80,5 @@ async def build_team(core: Core) -> Team:
         "join",
         await invite_code(core, role="volunteer", village_ids=[ids["Thôn 2"]], label="Tình nguyện viên Lan"),
     )
-    await officer.upload("ds.csv", ROSTER_CSV.encode())
-    assert "5 hộ mới" in officer.text, officer.text
+    await import_csv(core, officer, ROSTER_CSV)
     return Team(officer, volunteer, other, Person(core, "903"), ids)

@@ -22,6 +22,8 @@ from tests.conftest import Clock, start_service
 from tests.people import Person
 from tests.team_fixtures import Team, build_team
 
+pytestmark = pytest.mark.usefixtures("messenger")  # every scenario on Telegram and on Zalo
+
 HN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -244,6 +246,7 @@ async def test_an_announcement_already_sent_in_full_cannot_be_cancelled_after_th
     assert "đã gửi 3/3" in officer.text and "Huỷ thông báo #1" not in " ".join(officer.labels)
 
 
+@pytest.mark.telegram_only  # files are sent to the bot only on Telegram
 async def test_an_announcement_with_a_photo_reaches_telegram_subscribers_as_that_photo(
     emulator: BotApiEmulator, core: Core, team: Team, clock: Clock
 ) -> None:

@@ -11,12 +11,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.config import Settings
-from bot.runtime import Service, build_service
-from bot.sandbox.emulator import BotApiEmulator
-from bot.sandbox.people import seed
-from bot.sender import Limits
+from bot.sandbox.demo import start_demo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 async_api = pytest.importorskip("playwright.async_api", reason="Playwright's Python package is not installed")
@@ -33,20 +29,12 @@ TIMEOUT_MS = 40_000
 
 @pytest.fixture
 async def demo(settings: Settings) -> AsyncIterator[str]:
-    """`dvcbot demo` in-process: the emulator and its web chat, the real service, the seeded people."""
-    emulator = BotApiEmulator()
-    await emulator.start()
-    channel = TelegramChannel(TelegramOptions(token=emulator.token, base_url=emulator.base_url, poll_timeout=1))
-    service: Service = await build_service(
-        settings, lambda _: [channel], limits={"telegram": Limits(per_second=0)}, scheduler=False
-    )
-    await seed(service.core)
-    await service.start()
+    """`dvcbot demo` in-process: both emulators and the web chat, the real service, the seeded people."""
+    running = await start_demo(settings, poll_timeout=1, scheduler=False)
     try:
-        yield emulator.url
+        yield running.emulator.url
     finally:
-        await service.stop()
-        await emulator.stop()
+        await running.stop()
 
 
 async def test_switch_identity_and_walk_a_guide_in_the_browser(demo: str) -> None:
@@ -74,5 +62,15 @@ async def test_switch_identity_and_walk_a_guide_in_the_browser(demo: str) -> Non
             await expect(step).to_be_visible()
             await step.locator(".keys button").first.click()  # "Tiếp ▶", or the step's first choice
             await expect(page.locator(".msg.bot").filter(has_text="Bước 2/").last).to_be_visible()
+            # The officer on Zalo: the same member, a numbered menu, answered by typing its number.
+            await page.get_by_role("button", name="Zalo (trả lời bằng số)").click()
+            await page.get_by_role("button", name="🏛 Cán bộ xã").click()
+            await expect(page.locator("#who")).to_contain_text("trên Zalo")
+            menu = page.locator(".msg.bot").filter(has_text="Trả lời bằng số").last
+            await expect(menu).to_contain_text(". 🛠 Quản lý (cán bộ xã)")
+            line = next(t for t in (await menu.inner_text()).splitlines() if t.endswith("🛠 Quản lý (cán bộ xã)"))
+            await page.locator("#text").fill(line.split(".")[0])
+            await page.locator("#composer button[type=submit]").click()
+            await expect(page.locator(".msg.bot").filter(has_text="Tạo mã mời").last).to_be_visible()
         finally:
             await browser.close()

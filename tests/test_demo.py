@@ -31,6 +31,9 @@ async def test_the_demo_people_are_seeded_once_and_can_act_in_their_roles(core: 
     citizen = Person(core, people.CITIZEN.chat_id)
     await citizen.press_data("pg")
     assert "dành cho" in citizen.text
+    officer_on_zalo = Person(core, people.OFFICER.chat_id, channel="zalo")  # the page's Zalo side
+    await officer_on_zalo.command("menu")
+    assert "🛠 Quản lý (cán bộ xã)" in officer_on_zalo.labels and "Trả lời bằng số" in officer_on_zalo.text
 
 
 def test_the_web_chat_offers_each_demo_person() -> None:
@@ -38,6 +41,7 @@ def test_the_web_chat_offers_each_demo_person() -> None:
     for identity in people.IDENTITIES:
         assert f'data-chat="{identity.chat_id}">{identity.label}<' in page
     assert 'data-chat="new"' in page
+    assert 'data-channel="telegram"' in page and 'data-channel="zalo"' in page
 
 
 async def test_a_second_communes_menus_and_files_carry_its_own_name(core: Core) -> None:

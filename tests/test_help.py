@@ -13,8 +13,10 @@ from bot.phone import normalise_phone
 from bot.store import help_requests, ratings, subscriptions
 from scheduler import jobs
 from tests.conftest import Clock
-from tests.people import Mail, Person, press_on
+from tests.people import Mail, Person, labels_of, press_on
 from tests.team_fixtures import Team, build_team, invite_code
+
+pytestmark = pytest.mark.usefixtures("messenger")  # every scenario on Telegram and on Zalo
 
 
 @pytest.fixture
@@ -63,7 +65,8 @@ async def test_the_whole_request_two_volunteers_and_a_citizen(core: Core, team: 
     assert "bước 3/4" in citizen.text
     await citizen.press("🌙 Buổi tối")
     assert "bước 4/4" in citizen.text and "mật khẩu" in citizen.text  # the never-give-your-password warning
-    assert any(m.ask_contact == "📱 Gửi số điện thoại của tôi" for m in citizen.last)
+    # Telegram has a "send my number" button; on Zalo the number is typed
+    assert citizen.numbered or any(m.ask_contact == "📱 Gửi số điện thoại của tôi" for m in citizen.last)
     await citizen.send("0123")  # not a mobile number
     assert "chưa đúng số di động" in citizen.text
     await citizen.send("+84 912.345.678")
@@ -82,7 +85,7 @@ async def test_the_whole_request_two_volunteers_and_a_citizen(core: Core, team: 
     offers = [mail.last(team.volunteer), mail.last(second_volunteer)]
     for offer in offers:
         assert f"#{request_id}" in offer.text and "cài VNeID cho mẹ" in offer.text and "tại nhà" in offer.text
-        assert "0912" not in offer.text and offer.button_list()[0].label == "✋ Nhận giúp"
+        assert "0912" not in offer.text and labels_of(offer)[0] == "✋ Nhận giúp"
     assert not [m for m in mail.of(team.other_volunteer) if f"#{request_id}" in m.text]
 
     # the accept race: both press ✋ at the same moment, exactly one wins
@@ -113,7 +116,7 @@ async def test_the_whole_request_two_volunteers_and_a_citizen(core: Core, team: 
     await winner.press("📝 Ghi nhận hộ vừa hướng dẫn")
     assert winner.last and "🏠 Menu" in winner.labels
     ask = mail.last(citizen)
-    assert name in ask.text and [b.label for b in ask.button_list()][-1] == "5 ⭐"
+    assert name in ask.text and labels_of(ask)[-1] == "5 ⭐"
     await citizen.press_data(press_on(ask, "5 ⭐"))
     assert "5★" in citizen.text
     await citizen.send("Cháu hướng dẫn rất nhiệt tình")
@@ -204,7 +207,7 @@ async def test_hand_back_reopens_for_the_others(core: Core, team: Team, second_v
     await team.volunteer.press_data(f"hb:{request_id}")
     assert "đã trả yêu cầu" in team.volunteer.text
     again = mail.of(second_volunteer)
-    assert again and again[-1].button_list()[0].label == "✋ Nhận giúp"
+    assert again and labels_of(again[-1])[0] == "✋ Nhận giúp"
     assert "đang tìm người khác" in mail.last(team.citizen).text
     await second_volunteer.press_data(f"ha:{request_id}")
     assert "Anh/chị đã nhận" in second_volunteer.text

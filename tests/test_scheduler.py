@@ -20,8 +20,10 @@ from bot.services.digest import chart_png, render_text
 from bot.store import leases, onestop
 from scheduler import jobs
 from tests.conftest import Clock
-from tests.people import Mail, Person
+from tests.people import Mail, Person, data_on, file_in, labels_of, press_on
 from tests.team_fixtures import Team, build_team, invite_code
+
+pytestmark = pytest.mark.usefixtures("messenger")  # every scenario on Telegram and on Zalo
 
 HN = ZoneInfo("Asia/Ho_Chi_Minh")
 TZ = "Asia/Ho_Chi_Minh"
@@ -234,10 +236,9 @@ async def test_the_weekly_digest_goes_out_monday_0730_once_even_across_a_restart
     clock.now = local(2026, 11, 23, 7, 31)
     assert await jobs.digest(core, clock.now, "week", heavy=False) == 1
     text, chart = mail.take(team.officer)
-    assert "Báo cáo tuần 47/2026" in text.text and [b.label for b in text.button_list()] == ["📥 Tải báo cáo XLSX"]
-    assert (
-        chart.attachment is not None and chart.attachment.is_image and chart.attachment.content.startswith(b"\x89PNG")
-    )
+    assert "Báo cáo tuần 47/2026" in text.text and "📥 Tải báo cáo XLSX" in labels_of(text)
+    image = await file_in(core, chart)  # on Zalo: a photo by signed link
+    assert image.is_image and image.content.startswith(b"\x89PNG")
     assert mail.of(team.volunteer) == []  # officers only
     assert await jobs.digest(core, clock.now, "week", heavy=False) == 0  # a second run
     restarted = await build_core(settings, clock=clock)  # a restart: same database, fresh process state
@@ -255,7 +256,7 @@ async def test_after_downtime_only_the_last_ended_period_is_caught_up(team: Team
     clock.now = local(2026, 12, 2, 15, 0)  # Wednesday: down since before Monday 30/11 and 1/12
     assert await jobs.digest(core, clock.now, "week", heavy=False) == 1
     assert await jobs.digest(core, clock.now, "month", heavy=False) == 1
-    texts = [m.text for m in mail.of(team.officer) if not m.attachment]
+    texts = [m.text for m in mail.of(team.officer) if not (m.attachment or m.photo_url)]
     assert any("tuần 48/2026" in t for t in texts) and any("Báo cáo tháng 11/2026" in t for t in texts)
     assert not any("tuần 47/2026" in t for t in texts)  # two weeks old: not sent
     clock.now = local(2026, 12, 6, 23, 59)  # the running week never
@@ -283,14 +284,14 @@ async def test_the_report_button_sends_an_xlsx_with_the_digest_numbers(team: Tea
     clock.now = local(2026, 11, 23, 7, 31)
     await jobs.digest(core, clock.now, "week", heavy=False)
     text, _ = mail.take(team.officer)
-    data = text.button_list()[0].data
+    data = press_on(text, "📥 Tải báo cáo XLSX")
     await team.volunteer.press_data(data)
     assert "dành cho" in team.volunteer.text  # officers only, checked on the press
     await team.officer.press_data(data)
     assert "chuẩn bị tệp báo cáo" in team.officer.text
     [file] = await core.run_tasks()
-    attachment = file.message.attachment
-    assert attachment is not None and attachment.name == "BaoCao_CDS_NguyenLuongBang_Tuan47_2026.xlsx"
+    attachment = await file_in(core, file.message)
+    assert attachment.name == "BaoCao_CDS_NguyenLuongBang_Tuan47_2026.xlsx"
     sheet = openpyxl.load_workbook(io.BytesIO(attachment.content), read_only=True).active
     rows = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
     assert ["Thôn 1", 3, 2, 66.7, 1, 1] in rows and ["Cả xã", 5, 2, 40.0, 1, 1] in rows
@@ -356,14 +357,14 @@ async def test_the_reports_menu_gives_last_week_month_or_everything_as_excel_or_
     assert "📄 Tuần 47 · PDF" in officer.labels and "📥 Tháng 10 · Excel" in officer.labels
     await officer.press("📄 Tuần 47 · PDF")
     [pdf] = await core.run_tasks()
-    attachment = pdf.message.attachment
-    assert attachment is not None and attachment.name == "BaoCao_CDS_NguyenLuongBang_Tuan47_2026.pdf"
+    attachment = await file_in(core, pdf.message)
+    assert attachment.name == "BaoCao_CDS_NguyenLuongBang_Tuan47_2026.pdf"
     assert attachment.content.startswith(b"%PDF-") and len(attachment.content) > 1000
     await officer.press_data("rp")
     await officer.press("📥 Lũy kế đến nay · Excel")
     [total] = await core.run_tasks()
-    attachment = total.message.attachment
-    assert attachment is not None and attachment.name == "BaoCao_CDS_NguyenLuongBang_LuyKe_23-11-2026.xlsx"
+    attachment = await file_in(core, total.message)
+    assert attachment.name == "BaoCao_CDS_NguyenLuongBang_LuyKe_23-11-2026.xlsx"
     sheet = openpyxl.load_workbook(io.BytesIO(attachment.content), read_only=True).active
     rows = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
     assert ["Cả xã", 5, 3, 60.0, 0, 3] in rows  # H003 (reached Monday 00:01) counts by 09:00
@@ -398,7 +399,7 @@ async def test_a_citizen_is_reminded_once_at_the_time_chosen_and_can_cancel(core
     assert await jobs.citizen_reminders(core, local(2026, 11, 25, 7, 31)) == 1
     reminder = mail.last(citizen)
     assert "tài khoản mức 2 đã được duyệt" in reminder.text
-    assert reminder.button_list()[0].data == f"g:vneid-level2:{activate}"
+    assert (await data_on(core, reminder))[0] == f"g:vneid-level2:{activate}"
     assert await jobs.citizen_reminders(core, local(2026, 11, 26, 7, 31)) == 0  # once
 
     await citizen.press_data(f"g:vneid-level2:{activate}")
@@ -461,8 +462,9 @@ async def test_officers_get_a_printable_qr_poster_that_opens_the_guide(team: Tea
     await officer.press(title)
     [poster] = officer.last
     assert "https://t.me/dvc_demo_bot?start=guide-pay-online" in poster.text
-    assert poster.attachment is not None and poster.attachment.is_image
-    image = Image.open(io.BytesIO(poster.attachment.content))
+    image_file = await file_in(core, poster)
+    assert image_file.is_image
+    image = Image.open(io.BytesIO(image_file.content))
     assert image.format == "PNG" and image.height > image.width >= 300  # the code, and the title under it
     await team.volunteer.press_data("qrg:pay-online")
     assert "dành cho" in team.volunteer.text
@@ -470,6 +472,7 @@ async def test_officers_get_a_printable_qr_poster_that_opens_the_guide(team: Tea
     assert title in start.text
 
 
+@pytest.mark.telegram_only  # files are sent to the bot only on Telegram
 async def test_one_stop_figures_can_be_imported_from_a_table_all_or_nothing(
     team: Team, core: Core, clock: Clock
 ) -> None:

@@ -13,8 +13,10 @@ from bot.app import Core
 from bot.coverage import REACHED, Skill, is_reached
 from bot.store import audit
 from tests.conftest import Clock
-from tests.people import Person
+from tests.people import Person, file_in
 from tests.team_fixtures import ROSTER_CSV, Team, build_team, invite_code
+
+pytestmark = pytest.mark.usefixtures("messenger")  # every scenario on Telegram and on Zalo
 
 
 @pytest.fixture
@@ -158,6 +160,7 @@ async def test_bare_join_asks_for_the_code(core: Core) -> None:
 # ---- the roster ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.telegram_only  # files are sent to the bot only on Telegram
 async def test_import_with_faults_changes_nothing(team: Team, core: Core) -> None:
     bad = ROSTER_CSV.replace("H003,Lê Văn Cường", ",Lê Văn Cường") + "H001,Trùng Mã,Thôn 1,,2,\n"
     before = await count(core, "SELECT count(*) FROM households")
@@ -167,6 +170,7 @@ async def test_import_with_faults_changes_nothing(team: Team, core: Core) -> Non
     assert await count(core, "SELECT count(*) FROM households") == before
 
 
+@pytest.mark.telegram_only  # files are sent to the bot only on Telegram
 async def test_reimport_updates_by_code_and_keeps_visit_history(team: Team, core: Core) -> None:
     await log_visit(team.volunteer, "H001", ["Tài khoản mức 2", "Đăng nhập được", "Đã nộp hoặc tra cứu"])
     changed = ROSTER_CSV.replace("Nguyễn Văn An,Thôn 1,Xóm Đông,4", "Nguyễn Văn An,Thôn 1,Xóm Tây,5")
@@ -183,6 +187,7 @@ async def test_reimport_updates_by_code_and_keeps_visit_history(team: Team, core
     )
 
 
+@pytest.mark.telegram_only  # files are sent to the bot only on Telegram
 async def test_unknown_villages_are_listed_then_added_on_confirmation(team: Team, core: Core) -> None:
     file = (ROSTER_CSV + "H900,Người Mới,Thôn Chín,,1,\n").encode()
     await team.officer.upload("ds.csv", file)
@@ -194,9 +199,10 @@ async def test_unknown_villages_are_listed_then_added_on_confirmation(team: Team
     assert "1 hộ mới" in team.officer.text
 
 
+@pytest.mark.telegram_only  # files are sent to the bot only on Telegram
 async def test_files_from_non_officers_are_not_read(team: Team, core: Core) -> None:
     await team.citizen.upload("ds.csv", ROSTER_CSV.encode())
-    assert "chỉ đọc được chữ và nút bấm" in team.citizen.text
+    assert "chỉ đọc được chữ, chưa nghe" in team.citizen.text
     await team.volunteer.upload("ds.csv", ROSTER_CSV.replace("H001", "Z001").encode())
     assert "chỉ nhận tệp danh sách hộ" in team.volunteer.text
     assert await count(core, "SELECT count(*) FROM households WHERE code = 'Z001'") == 0
@@ -210,8 +216,9 @@ async def test_export_is_an_xlsx_with_status_and_volunteer(team: Team, core: Cor
     [file] = await core.run_tasks()
     reply = file.message
     assert file.to == team.officer.recipient and "Danh sách hộ của" in reply.text
-    assert reply.attachment is not None and reply.attachment.name.endswith(".xlsx")
-    sheet = openpyxl.load_workbook(io.BytesIO(reply.attachment.content), read_only=True).active
+    file = await file_in(core, reply)
+    assert file.name.endswith(".xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(file.content), read_only=True).active
     assert sheet is not None
     cells = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
     h002 = next(row for row in cells if "H002" in row)
@@ -403,7 +410,7 @@ async def test_same_update_twice_records_one_visit(team: Team, core: Core) -> No
     await v.press("H001")
     await v.press("☐ Đã cài VNeID")
     await skip_to_summary(v)
-    confirm = Inbound("telegram", v.chat, "dup-1", "button", data=v.data_for("✅ Xác nhận"), message_id="1")
+    confirm = Inbound(v.channel, v.chat, "dup-1", "button", data=v.data_for("✅ Xác nhận"), message_id="1")
     assert await core.engine.handle(confirm)
     assert await core.engine.handle(confirm) == []
     assert await count(core, "SELECT count(*) FROM visits") == 1
@@ -438,6 +445,7 @@ def test_cli_invite_and_household_import_export(
     assert main(["invite", "officer", "--commune", "424242"]) == 2
 
 
+@pytest.mark.telegram_only  # files are sent to the bot only on Telegram
 async def test_xlsx_roster_sent_to_the_bot(team: Team, core: Core) -> None:
     book = openpyxl.Workbook()
     sheet = book.active

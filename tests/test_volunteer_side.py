@@ -14,8 +14,10 @@ from bot.app import Core
 from bot.coverage import REACHED, RULE, describe
 from bot.store import audit
 from tests.conftest import Clock
-from tests.people import Mail, Person, press_on
-from tests.team_fixtures import Team, build_team
+from tests.people import Mail, Person, file_in, press_on
+from tests.team_fixtures import Team, build_team, import_csv
+
+pytestmark = pytest.mark.usefixtures("messenger")  # every scenario on Telegram and on Zalo
 
 MORE_HOUSEHOLDS = (
     "Mã hộ,Họ tên chủ hộ,Thôn,Địa chỉ,Số nhân khẩu,Ưu tiên\n"
@@ -27,8 +29,7 @@ MORE_HOUSEHOLDS = (
 @pytest.fixture
 async def team(core: Core) -> Team:
     team = await build_team(core)
-    await team.officer.upload("them.csv", MORE_HOUSEHOLDS.encode())
-    assert "2 hộ mới" in team.officer.text, team.officer.text
+    await import_csv(core, team.officer, MORE_HOUSEHOLDS, added=2)
     return team
 
 
@@ -185,8 +186,9 @@ async def test_moving_a_household_is_a_request_an_officer_approves(team: Team, c
         )
         == "Thôn 1"
     )
-    await officer.press_data(press_on(ask, "✖ Không đồng ý"))  # a second officer, or a second tap
-    assert "đã được xử lý" in officer.text
+    if not officer.numbered:  # a second tap on the old message (Zalo answers only its newest menu)
+        await officer.press_data(press_on(ask, "✖ Không đồng ý"))
+        assert "đã được xử lý" in officer.text
     entries = [(e[2], e[3]) for e in await _audit(core)]
     assert (
         "move.request",
@@ -247,11 +249,10 @@ async def test_after_saving_the_first_button_is_harmless_and_the_draft_survives_
     await v.press("Tiếp ▶")
     await v.press("Bỏ qua ▶")
     await v.press("Bỏ qua ▶")
-    assert [b.label for b in v.last[0].button_list()][:2] == ["✅ Xác nhận", "✖ Huỷ"]
+    assert v.labels[:2] == ["✅ Xác nhận", "✖ Huỷ"]
     await v.press("✅ Xác nhận")
-    saved = v.last[0].button_list()
     # Where ✅ and ✖ were, a hurried second tap now finds "another visit" and "correct": nothing lost.
-    assert [b.data.partition(":")[0] for b in saved[:2]] == ["vs", "ve"]
+    assert [data.partition(":")[0] for data in v.button_data[:2]] == ["vs", "ve"]
     assert await value(core, "SELECT count(*) FROM visits WHERE withdrawn_at IS NULL") == 1
 
 
@@ -343,7 +344,7 @@ async def test_exports_default_to_figures_per_village_and_the_named_list_is_expl
     assert "📤 Xuất số liệu theo thôn (Excel)" in officer.labels
     await officer.press("📤 Xuất số liệu theo thôn")
     [figures] = await core.run_tasks()
-    sheet = openpyxl.load_workbook(io.BytesIO(figures.message.attachment.content), read_only=True).active
+    sheet = openpyxl.load_workbook(io.BytesIO((await file_in(core, figures.message)).content), read_only=True).active
     cells = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
     flat = [str(c) for row in cells for c in row]
     assert not any("Nguyễn Văn An" in c or "Xóm" in c for c in flat)  # no names, no addresses
@@ -359,7 +360,7 @@ async def test_exports_default_to_figures_per_village_and_the_named_list_is_expl
     assert await core.run_tasks() == []
     await officer.press("📋 Có, xuất danh sách từng hộ")
     [named] = await core.run_tasks()
-    assert named.message.attachment is not None and named.message.attachment.name.startswith("danh-sach-ho-")
+    assert (await file_in(core, named.message)).name.startswith("danh-sach-ho-")
     actions = [(e[1], e[2], e[3], e[4]) for e in await _audit(core)]
     assert ("member:1", "export.request", "households", {"personal": True}) in actions
     await team.volunteer.press_data("exhy")  # forged by someone else: refused, nothing queued
@@ -369,6 +370,7 @@ async def test_exports_default_to_figures_per_village_and_the_named_list_is_expl
 # ---- what ✅ saves is what the summary showed ------------------------------------------------------------
 
 
+@pytest.mark.telegram_only  # presses buttons on an older message: on Zalo only the newest menu answers
 async def test_an_earlier_summary_cannot_save_a_draft_changed_since(team: Team, core: Core) -> None:
     v = team.volunteer
     await open_household(v, "H003", "H003")

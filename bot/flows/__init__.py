@@ -6,6 +6,7 @@ from bot.flows import (
     announce,
     guides,
     help,
+    link,
     menu,
     mydata,
     newhousehold,
@@ -44,6 +45,7 @@ def build_router() -> Router:
         remind.router,
         onestop.router,
         qr.router,
+        link.router,
     ):
         root.include(module_router)
     return root

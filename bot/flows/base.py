@@ -16,6 +16,7 @@ from bot.access import Role, allowed
 from bot.config import Settings
 from bot.content import Content, Strings, official_name
 from bot.heavy import HeavyPool, on_snapshot
+from bot.links import FileLinks
 from bot.messages import Attachment, Button, ChannelCaps, Inbound, Outbound
 from bot.store import Conn, Database, audit
 from bot.store.members import Member
@@ -57,6 +58,8 @@ class Services:
     # Per channel, how to open the bot at a payload ("guide-pay-online") from outside: a t.me link.
     # Filled in by the running service once a channel knows its own name; empty in tests and tools.
     deep_links: dict[str, Callable[[str], str | None]] = field(default_factory=dict)
+    # Signed download links for channels that cannot upload files (Zalo); None without PUBLIC_BASE_URL.
+    links: FileLinks | None = None
 
     def commune_name(self, code: str) -> str:
         """What a commune's files are titled with: its settings file's name, else the official list's
@@ -178,6 +181,7 @@ class Router:
     buttons: dict[str, Handler] = field(default_factory=dict)
     awaiting: dict[str, Handler] = field(default_factory=dict)
     photos: dict[str, Handler] = field(default_factory=dict)  # a photo sent while the session awaits `key`
+    numbers: set[str] = field(default_factory=set)  # awaited steps where a typed "2" is data, not a menu choice
     file_handler: Handler | None = None
     file_prepare: Callable[[Attachment], object] | None = None
     tasks: dict[str, TaskHandler] = field(default_factory=dict)
@@ -197,11 +201,17 @@ class Router:
 
         return register
 
-    def text_for(self, awaited: str) -> Callable[[Handler], Handler]:
-        """A step for free text while the session waits for something (e.g. a rating comment)."""
+    def text_for(self, awaited: str, *, numbers: bool = False) -> Callable[[Handler], Handler]:
+        """A step for free text while the session waits for something (e.g. a rating comment).
+
+        `numbers`: the step asks for figures, so on a channel with numbered menus a reply "2" goes to it
+        instead of choosing the menu's second line.
+        """
 
         def register(handler: Handler) -> Handler:
             self.awaiting[awaited] = handler
+            if numbers:
+                self.numbers.add(awaited)
             return handler
 
         return register
@@ -244,6 +254,7 @@ class Router:
         ):
             _merge(mine, theirs)
         _merge(self.tasks, other.tasks)
+        self.numbers |= other.numbers
 
 
 def _merge(mine: dict[str, Any], theirs: dict[str, Any]) -> None:

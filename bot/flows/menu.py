@@ -60,8 +60,12 @@ async def unknown_command(turn: Turn) -> Answer:
 
 
 async def unsupported(turn: Turn) -> Answer:
-    """Voice notes, stickers, photos, files: say what the bot can read."""
-    return menu_answer(turn, turn.t("unsupported"))
+    """Voice notes, stickers, photos, files: say what the bot can read. On a channel that takes no files
+    (Zalo), an officer — who may have tried to send the roster — is told where it can go instead."""
+    text = turn.t("unsupported")
+    if not turn.caps.documents and turn.can("roster.import"):
+        text = f"{text}\n\n{turn.t('import_elsewhere')}"
+    return menu_answer(turn, text)
 
 
 async def stale_button(turn: Turn) -> Answer:

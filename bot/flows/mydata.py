@@ -13,9 +13,11 @@ from bot.access import ROLE_NAMES
 from bot.flows.base import Answer, Router, Turn, button, parse_id
 from bot.flows.common import kept_state, menu_answer, reply
 from bot.flows.help import MAX_VILLAGE_BUTTONS, VILLAGE, cancelled_notice, need_text, status_word, village_name
+from bot.flows.link import channel_name
 from bot.flows.settings import FORMS
+from bot.messages import Recipient
 from bot.phone import shown
-from bot.store import audit, help_requests, ratings, reminders, subscriptions, villages
+from bot.store import audit, files, help_requests, identities, ratings, reminders, subscriptions, villages
 
 router = Router()
 
@@ -84,6 +86,13 @@ async def my_data(turn: Turn) -> Answer:
     if turn.member is not None:
         role = ROLE_NAMES.get(turn.role, turn.member.role)
         lines.append(t("mydata_member", role=role, label=turn.member.label))
+        chats = [
+            Recipient(turn.member.channel, turn.member.chat_id),
+            *await identities.others_of(turn.conn, turn.member.id),
+        ]
+        others = sorted({channel_name(c.channel) for c in chats if c != turn.inbound.sender})
+        if others:
+            lines.append(t("mydata_linked", where=", ".join(others)))
     form = turn.state.get("addr")
     if isinstance(form, str) and form in FORMS:
         lines.append(t("mydata_address", form=FORMS[form]))
@@ -119,6 +128,8 @@ async def my_data(turn: Turn) -> Answer:
     if not lines:
         return menu_answer(turn, t("mydata_none"))
     cancels = [button(t("btn_remind_cancel") + f" ({r.due_at.astimezone(tz):%d/%m})", f"rmx:{r.id}") for r in waiting]
+    if turn.can("identity.link"):
+        cancels.append(button(t("btn_link"), "lk"))
     if cancels:
         return reply(turn, t("mydata", lines=lines), *cancels, state=kept_state(turn))
     return menu_answer(turn, t("mydata", lines=lines))
@@ -154,6 +165,7 @@ async def delete(turn: Turn) -> Answer:
             notices.append(notice)
     await subscriptions.unsubscribe(turn.conn, who)
     await reminders.forget(turn.conn, who)
+    await files.forget_for(turn.conn, who)
     await help_requests.forget_citizen(turn.conn, who, turn.now)
     await ratings.forget_person(turn.conn, turn.person)
     await audit.forget_actor(turn.conn, turn.person)

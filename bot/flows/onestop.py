@@ -63,7 +63,7 @@ def parse_numbers(text: str) -> list[int]:
     return [int(n.replace(".", "")) for n in _NUMBER.findall(text)]
 
 
-@router.text_for("onestop_numbers")
+@router.text_for("onestop_numbers", numbers=True)
 @requires("team.manage")
 async def numbers_typed(turn: Turn) -> Answer:
     draft = turn.state.get(DRAFT)

@@ -27,14 +27,22 @@ async def guide_qr(turn: Turn) -> Answer:
     guide = turn.content.guides.get(args[0]) if len(args) == 1 else None
     if guide is None:
         return menu_answer(turn, turn.t("stale_button"))
-    make = turn.services.deep_links.get(turn.inbound.channel)
-    link = make(f"guide-{guide.id}") if make is not None else None
+    link = _deep_link(turn, f"guide-{guide.id}")
     if link is None:
         return menu_answer(turn, turn.t("qr_no_link"))
     png = poster_png(link, guide)
     file = Attachment(f"QR_{guide.id}.png", png, is_image=True)
     caption = turn.t("qr_caption", title=guide.title, link=link)
     return Answer([Outbound(caption, attachment=file)])
+
+
+def _deep_link(turn: Turn, payload: str) -> str | None:
+    """A link that opens the guide: the officer's own messenger's if it has such links, else any
+    running one's (Zalo bots have no start payload, so a poster made on Zalo opens the Telegram bot)."""
+    makers = turn.services.deep_links
+    ordered = [makers[turn.inbound.channel]] if turn.inbound.channel in makers else []
+    ordered += [make for channel, make in sorted(makers.items()) if channel != turn.inbound.channel]
+    return next((link for make in ordered if (link := make(payload)) is not None), None)
 
 
 def poster_png(link: str, guide: Guide) -> bytes:

@@ -30,8 +30,12 @@ SMALL_EXPORT = 5_000  # households: below this an export takes well under a seco
 @router.button("ih")
 @requires("roster.import")
 async def import_help(turn: Turn) -> Answer:
-    """How to send the roster, with the template to download."""
-    return reply(turn, turn.t("import_help"), button(turn.t("btn_template"), "it"), edit=True)
+    """How to send the roster, with the template to download. A channel that takes no files (Zalo)
+    says where the roster can be sent instead."""
+    text = turn.t("import_help")
+    if not turn.caps.documents:
+        text = f"{text}\n\n{turn.t('import_elsewhere')}"
+    return reply(turn, text, button(turn.t("btn_template"), "it"), edit=True)
 
 
 @router.button("it")

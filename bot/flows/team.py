@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.access import ROLE_NAMES, Role
 from bot.flows.base import Answer, Router, Turn, button, requires
 from bot.flows.common import menu_answer, pager, reply, tick
+from bot.flows.link import use_link_code
 from bot.flows.search import answer_text
 from bot.privacy import has_id_number
 from bot.store import audit, invites, members, villages
@@ -49,6 +50,9 @@ async def _use_code(turn: Turn, code: str) -> Answer:
         return menu_answer(turn, turn.t("join_locked"))
     invite = await invites.find(conn, code) if len(code) == 8 else None
     if invite is None:
+        linked = await use_link_code(turn, code)  # a link code typed as an invite works the same
+        if linked is not None:
+            return linked
         await invites.record_failure(conn, turn.person, now)
         return menu_answer(turn, turn.t("join_bad"))
     if invite.used_at or invite.revoked_at:

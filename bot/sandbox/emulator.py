@@ -635,10 +635,12 @@ class BotApiEmulator:
         """Commands registered for one scope/language pair."""
         return list(self._commands.get((scope_type, language_code), []))
 
-    async def start(self) -> None:
-        """Bind and serve in the running loop; ``port`` holds the real port afterwards."""
+    async def start(self, extra: Iterable[tuple[str, Any, dict[str, Any]]] = ()) -> None:
+        """Bind and serve in the running loop; ``port`` holds the real port afterwards. ``extra`` routes
+        are served too (the demo mounts the Zalo emulator under /zalo, so one page reaches both)."""
         app = tornado.web.Application(
             [
+                *extra,
                 (r"/", _PageHandler, {"emulator": self}),
                 (r"/bot([^/]+)/([A-Za-z]+)", _BotHandler, {"emulator": self}),
                 (r"/file/bot([^/]+)/(.+)", _FileDownloadHandler, {"emulator": self}),
@@ -1639,7 +1641,7 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     The path only, with the token masked: a Bot API URL carries the token, its query the payload.
     """
     request = handler.request
-    path = re.sub(r"^/(file/)?bot[^/]+", lambda m: f"/{m.group(1) or ''}bot[token]", request.path)
+    path = re.sub(r"/(file/)?bot[^/]+", lambda m: f"/{m.group(1) or ''}bot[token]", request.path, count=1)
     _LOG.debug("%s %s -> %s", request.method, path, handler.get_status())
 
 

@@ -1,5 +1,6 @@
 """The demo's people: a citizen, a volunteer of Thôn 1 and a commune officer, each a stable chat, with a
 small sample roster and a few visits so that progress, to-do lists, reports and digests show something.
+The volunteer and the officer are the same members on the page's Zalo side (linked chats).
 
 Seeding is idempotent (fixed chat ids, fixed sample codes, visits keyed) and the sample is marked as such:
 household codes start with "MAU-" and names end with "(mẫu)".
@@ -12,8 +13,9 @@ from datetime import timedelta
 
 from bot.app import Core
 from bot.coverage import REACHED, Skill
+from bot.messages import Recipient
 from bot.services.coverage import refresh_household
-from bot.store import households, members, villages, visits
+from bot.store import households, identities, members, villages, visits
 from bot.store.households import NewHousehold
 
 
@@ -67,6 +69,8 @@ async def seed(core: Core) -> None:
                 conn, channel="telegram", chat_id=VOLUNTEER.chat_id, commune=commune, role="volunteer",
                 label="Thành viên Tổ Thôn 1 (mẫu)", village_ids=[village_list[0].id], now=now,
             )  # fmt: skip
+        for member in (officer, volunteer):  # the same people on the page's Zalo side
+            await identities.add(conn, member.id, Recipient("zalo", member.chat_id), now)
         rows = [
             NewHousehold(code, head, village_list[v].id, hamlet, 3, frozenset(prios))
             for code, head, v, hamlet, prios in SAMPLE

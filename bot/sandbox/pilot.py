@@ -7,12 +7,18 @@ so a passing scenario means the real PTB application produced those messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import re
+from dataclasses import dataclass, field
 from typing import cast
 
 from bot.sandbox.emulator import BotAction, BotApiEmulator, MediaKind, SentMessage
+from bot.sandbox.zalo_emulator import ZaloEmulator, ZaloMessage
 
-__all__ = ["Reply", "User"]
+__all__ = ["Reply", "User", "ZaloUser"]
+
+_MENU_LINE = re.compile(r"^(\d{1,2})\. (.+)$")
+_HINT = "Trả lời bằng số"
 
 _MEDIA_KINDS: frozenset[str] = frozenset({"voice", "sticker", "photo", "document", "location"})
 
@@ -25,6 +31,8 @@ class Reply:
     kind: str  # "send" | "edit"
     text: str
     buttons: list[list[str]]
+    numbers: dict[str, int] = field(default_factory=dict)  # Zalo: the number to type for each label
+    photo_url: str = ""  # Zalo: a photo sent by URL
 
     def has_button(self, label: str) -> bool:
         return any(label == b for row in self.buttons for b in row)
@@ -33,6 +41,20 @@ class Reply:
     def labels(self) -> list[str]:
         """Flat list of button labels, in reading order."""
         return [b for row in self.buttons for b in row]
+
+    @classmethod
+    def from_zalo(cls, message: ZaloMessage) -> Reply:
+        """A Zalo message as the person reads it: the text above its numbered menu, the menu's lines as
+        buttons (one a row, numbered in `numbers`)."""
+        lines = message.text.splitlines()
+        menu: list[tuple[int, str]] = []
+        if lines and lines[-1].startswith(_HINT):
+            lines.pop()
+            while lines and (match := _MENU_LINE.match(lines[-1])):
+                menu.insert(0, (int(match.group(1)), match.group(2)))
+                lines.pop()
+        text = "\n".join(lines).rstrip()
+        return cls(0, "send", text, [[label] for _, label in menu], {label: n for n, label in menu}, message.photo_url)
 
     @classmethod
     def from_action(cls, action: BotAction) -> Reply:
@@ -127,4 +149,64 @@ class User:
         return (await self.replies())[-1]
 
     def screen(self) -> list[SentMessage]:
+        return self.emulator.messages(self.chat_id)
+
+
+class ZaloUser:
+    """The same person on Zalo: no buttons, so `press` types the number of the line in the newest menu."""
+
+    def __init__(self, emulator: ZaloEmulator, chat_id: str, display_name: str = "Người dân") -> None:
+        self.emulator = emulator
+        self.chat_id = chat_id
+        self.display_name = display_name
+        self._mark = len(emulator.messages(chat_id))
+
+    def _begin(self) -> None:
+        self._mark = len(self.emulator.messages(self.chat_id))
+
+    async def send(self, text: str) -> None:
+        self._begin()
+        self.emulator.send_text(self.chat_id, text, display_name=self.display_name)
+
+    async def send_media(self, kind: str) -> None:
+        self._begin()
+        if kind == "photo":
+            self.emulator.send_image(self.chat_id, display_name=self.display_name)
+        elif kind == "sticker":
+            self.emulator.send_sticker(self.chat_id, display_name=self.display_name)
+        else:
+            self.emulator.send_unsupported(self.chat_id, kind, display_name=self.display_name)
+
+    async def press(self, label: str) -> None:
+        """Type the number of `label` in the newest numbered menu (only that one answers on Zalo)."""
+        for message in reversed(self.emulator.messages(self.chat_id)):
+            reply = Reply.from_zalo(message)
+            if reply.numbers:
+                if label not in reply.numbers:
+                    raise AssertionError(f"no line {label!r} in the newest menu; it has {reply.labels}")
+                await self.send(str(reply.numbers[label]))
+                return
+        raise AssertionError(f"chat {self.chat_id} has no numbered menu to answer")
+
+    async def replies(
+        self,
+        count: int = 1,
+        *,
+        quiet: float = 0.1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - overall deadline
+    ) -> list[Reply]:
+        """Bot messages since this user's last action, once `count` arrived and the bot went quiet."""
+        found = await self.emulator.wait_messages(self.chat_id, self._mark + count, timeout=timeout)
+        while True:  # wait out a reply's later parts (a long text split in two, a photo after its text)
+            await asyncio.sleep(quiet)
+            now = self.emulator.messages(self.chat_id)
+            if len(now) == len(found):
+                break
+            found = now
+        return [Reply.from_zalo(m) for m in found[self._mark :]]
+
+    async def reply(self) -> Reply:
+        return (await self.replies())[-1]
+
+    def screen(self) -> list[ZaloMessage]:
         return self.emulator.messages(self.chat_id)

@@ -41,8 +41,12 @@ _COLUMNS = "id, channel, chat_id, commune, role, label, active"
 
 
 async def get(conn: Conn, channel: str, chat_id: str) -> Member | None:
+    """The member this chat is, directly or as a linked chat (`bot.store.identities`)."""
     rows = await conn.execute_fetchall(
-        f"SELECT {_COLUMNS} FROM members WHERE channel = ? AND chat_id = ?", (channel, chat_id)
+        f"SELECT {_COLUMNS} FROM members WHERE channel = ? AND chat_id = ?"
+        f" UNION ALL SELECT {_COLUMNS} FROM members WHERE id ="
+        " (SELECT member_id FROM member_identities WHERE channel = ? AND chat_id = ?) LIMIT 1",
+        (channel, chat_id, channel, chat_id),
     )
     row = next(iter(rows), None)
     if row is None:
@@ -59,6 +63,14 @@ async def by_id(conn: Conn, commune: str, member_id: int) -> Member | None:
     if row is None:
         return None
     return _member(tuple(row), await _villages_of(conn, member_id))
+
+
+async def with_id(conn: Conn, member_id: int) -> Member | None:
+    """A member by id, in any commune: only for ids the bot stored itself (a link code), never for
+    ids from button data (`by_id`)."""
+    rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM members WHERE id = ?", (member_id,))
+    row = next(iter(rows), None)
+    return _member(tuple(row), await _villages_of(conn, member_id)) if row is not None else None
 
 
 async def for_commune(conn: Conn, commune: str) -> list[Member]:
@@ -93,6 +105,8 @@ async def join(
         " label = excluded.label, active = 1, deactivated_at = NULL",
         (channel, chat_id, commune, role, label, stamp),
     )
+    # A chat linked to another member that joins on its own is that member no longer.
+    await conn.execute("DELETE FROM member_identities WHERE channel = ? AND chat_id = ?", (channel, chat_id))
     member = await get(conn, channel, chat_id)
     assert member is not None
     await set_villages(conn, member.id, village_ids)

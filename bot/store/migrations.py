@@ -371,6 +371,46 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE announcements ADD COLUMN photo_channel TEXT;
         """,
     ),
+    (
+        10,
+        "one person on two channels (linked identities, one-time link codes), files served by signed link",
+        """
+        CREATE TABLE member_identities (
+            channel TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            member_id INTEGER NOT NULL REFERENCES members (id),
+            linked_at TEXT NOT NULL,
+            PRIMARY KEY (channel, chat_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX member_identities_member ON member_identities (member_id);
+
+        CREATE TABLE link_codes (
+            id INTEGER PRIMARY KEY,
+            member_id INTEGER NOT NULL REFERENCES members (id),
+            code_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        );
+
+        CREATE TABLE shared_files (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            name TEXT NOT NULL CHECK (length(name) <= 120),
+            is_image INTEGER NOT NULL DEFAULT 0,
+            content BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX shared_files_expiry ON shared_files (expires_at);
+
+        CREATE TABLE app_keys (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 ]
 
 

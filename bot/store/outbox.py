@@ -77,6 +77,8 @@ def encode(message: Outbound) -> dict[str, Any]:
         data["close_keyboard"] = True
     if message.photo_ref:
         data["photo_ref"] = message.photo_ref
+    if message.photo_url:
+        data["photo_url"] = message.photo_url
     if message.attachment is not None:
         data["file"] = {"name": message.attachment.name, "image": message.attachment.is_image}
     if message.undeliverable is not None and message.undeliverable.to is not None:
@@ -111,6 +113,7 @@ def decode(data: dict[str, Any], to: Recipient, file_data: bytes | None = None) 
         ask_contact=str(data.get("ask_contact") or ""),
         close_keyboard=bool(data.get("close_keyboard")),
         photo_ref=str(data.get("photo_ref") or ""),
+        photo_url=str(data.get("photo_url") or ""),
     )
 
 
