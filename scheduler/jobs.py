@@ -18,6 +18,7 @@ from bot.services.figures import Period
 from bot.store import (
     Database,
     announcements,
+    files,
     help_requests,
     households,
     inbox,
@@ -46,11 +47,13 @@ ANNOUNCE_BATCH = 500
 
 
 async def prune_message_log(db: Database, now: datetime) -> tuple[int, int]:
-    """Forget processed inbox rows after a week and finished outbox rows after 35 days (keys only)."""
+    """Forget processed inbox rows after a week, finished outbox rows after 35 days (keys only), and
+    files handed out by link once the link expired."""
     async with db.transaction() as conn:
         received = await inbox.prune(conn, now)
         sent = await outbox.prune(conn, now)
-    log.info("pruned %d inbox and %d outbox rows", received, sent)
+        linked = await files.prune(conn, now)
+    log.info("pruned %d inbox and %d outbox rows, %d expired file links", received, sent, linked)
     return received, sent
 
 

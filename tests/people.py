@@ -103,6 +103,10 @@ class Person:
         """A photo the platform holds under `ref` (never downloaded by the bot), with an optional caption."""
         return await self._handle("unsupported", media="photo", photo_ref=ref, text=caption)
 
+    async def send_other(self) -> list[Outbound]:
+        """Something the bot cannot read (a voice note; on Zalo also a file)."""
+        return await self._handle("unsupported", media="other")
+
     async def upload(self, name: str, content: bytes) -> list[Outbound]:
         assert not self.numbered, "Zalo bots receive no documents: import rosters through Telegram or the CLI"
         return await self._handle("file", file=Attachment(name, content), media="document")
