@@ -24,13 +24,8 @@ HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
 @pytest.fixture
-async def zalo() -> AsyncIterator[ZaloEmulator]:
-    emu = ZaloEmulator()
-    await emu.start()
-    try:
-        yield emu
-    finally:
-        await emu.stop()
+def zalo(zalo_emulator: ZaloEmulator) -> ZaloEmulator:
+    return zalo_emulator  # tests/conftest.py's, started on an ephemeral port
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import httpx
 import tornado.http1connection
@@ -49,6 +49,7 @@ import tornado.web
 __all__ = ["BotAction", "BotApiEmulator", "EmulatorError", "SentMessage"]
 
 _LOG = logging.getLogger(__name__)
+E = TypeVar("E")
 
 MAX_TEXT_UTF16 = 4096
 MAX_CAPTION_UTF16 = 1024
@@ -641,12 +642,12 @@ class BotApiEmulator:
         app = tornado.web.Application(
             [
                 *extra,
-                (r"/", _PageHandler, {"emulator": self}),
+                (r"/", PageHandler, {"emulator": self}),
                 (r"/bot([^/]+)/([A-Za-z]+)", _BotHandler, {"emulator": self}),
                 (r"/file/bot([^/]+)/(.+)", _FileDownloadHandler, {"emulator": self}),
                 (r"/user/(-?\d+)/(send|press|media)", _UserPostHandler, {"emulator": self}),
                 (r"/user/(-?\d+)/upload", _UserUploadHandler, {"emulator": self}),
-                (r"/user/(-?\d+)/messages", _UserMessagesHandler, {"emulator": self}),
+                (r"/user/(-?\d+)/messages", UserMessagesHandler, {"emulator": self}),
                 (r"/user/(-?\d+)/file/(\d+)", _UserFileHandler, {"emulator": self}),
             ],
             log_function=_log_request,
@@ -960,6 +961,11 @@ class BotApiEmulator:
     def last_seq(self, chat_id: int) -> int:
         chat = self._chats.get(chat_id)
         return len(chat.actions) if chat else 0
+
+    @staticmethod
+    def chat_key(text: str) -> int:
+        """A chat id from a /user/ path (digits here)."""
+        return int(text)
 
     def _signal(self, chat_id: int) -> _Signal:
         signal = self._signals.get(chat_id)
@@ -1645,11 +1651,14 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     _LOG.debug("%s %s -> %s", request.method, path, handler.get_status())
 
 
-class _EmulatorHandler(tornado.web.RequestHandler):
-    emulator: BotApiEmulator
+class JsonHandler(tornado.web.RequestHandler, Generic[E]):
+    """What every emulator route shares (this one's and the Zalo one's): its emulator, a flag set when
+    the client went away (long polls stop waiting), JSON answers, and the JSON object of the body."""
+
+    emulator: E
     closed: asyncio.Event
 
-    def initialize(self, emulator: BotApiEmulator) -> None:
+    def initialize(self, emulator: E) -> None:
         self.emulator = emulator
         self.closed = asyncio.Event()
 
@@ -1663,14 +1672,47 @@ class _EmulatorHandler(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body, ensure_ascii=False))
 
-    def json_body(self) -> dict[str, Any]:
+    def json_object(self) -> dict[str, Any] | None:
+        """The body as a JSON object; {} when empty, None when it is something else."""
         if not self.request.body:
             return {}
         try:
             body = json.loads(self.request.body)
         except ValueError:
-            return {}
-        return body if isinstance(body, dict) else {}
+            return None
+        return body if isinstance(body, dict) else None
+
+
+class UserMessagesHandler(JsonHandler[Any]):
+    """``GET /user/<chat_id>/messages?after=SEQ&wait=S``: long-poll for what the bot did (both emulators:
+    the emulator turns the chat id from the path into its own kind with ``chat_key``)."""
+
+    async def get(self, chat_id_text: str) -> None:
+        try:
+            after = int(self.get_query_argument("after", "0"))
+            wait = float(self.get_query_argument("wait", "0"))
+        except ValueError:
+            self.write_json(400, {"ok": False, "description": "after must be int, wait a number"})
+            return
+        with self.emulator._serving():
+            chat = self.emulator.chat_key(chat_id_text)
+            view = await self.emulator._user_messages(chat, after, wait, self.closed)
+            self.write_json(200, view)
+
+
+class PageHandler(JsonHandler[Any]):
+    """``GET /``: the offline web chat page."""
+
+    async def get(self) -> None:
+        page = importlib.resources.files("bot.sandbox").joinpath("webchat.html").read_bytes()
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(page)
+
+
+class _EmulatorHandler(JsonHandler["BotApiEmulator"]):
+    def json_body(self) -> dict[str, Any]:
+        return self.json_object() or {}
 
 
 class _BotHandler(_EmulatorHandler):
@@ -1786,21 +1828,6 @@ class _FileDownloadHandler(_EmulatorHandler):
         self.finish(stored.content())
 
 
-class _UserMessagesHandler(_EmulatorHandler):
-    """``GET /user/<chat_id>/messages?after=SEQ&wait=S``: long-poll for what the bot did."""
-
-    async def get(self, chat_id_text: str) -> None:
-        try:
-            after = int(self.get_query_argument("after", "0"))
-            wait = float(self.get_query_argument("wait", "0"))
-        except ValueError:
-            self.write_json(400, {"ok": False, "description": "after must be int, wait a number"})
-            return
-        with self.emulator._serving():
-            view = await self.emulator._user_messages(int(chat_id_text), after, wait, self.closed)
-            self.write_json(200, view)
-
-
 class _UserFileHandler(_EmulatorHandler):
     """``GET /user/<chat_id>/file/<message_id>``: bytes of a photo/document the bot sent."""
 
@@ -1815,13 +1842,3 @@ class _UserFileHandler(_EmulatorHandler):
             safe = re.sub(r"[^\w.\- ]", "_", name)
             self.set_header("Content-Disposition", f'attachment; filename="{safe}"')
         self.finish(data)
-
-
-class _PageHandler(_EmulatorHandler):
-    """``GET /``: the offline web chat page."""
-
-    async def get(self) -> None:
-        page = importlib.resources.files("bot.sandbox").joinpath("webchat.html").read_bytes()
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(page)

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.resources
 import json
 import logging
 import re
@@ -60,7 +59,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-from bot.sandbox.emulator import _Signal, _wait_any
+from bot.sandbox.emulator import JsonHandler, PageHandler, UserMessagesHandler, _Signal, _wait_any
 
 __all__ = ["ZaloEmulator", "ZaloMessage"]
 
@@ -294,7 +293,7 @@ class ZaloEmulator:
             (rf"{root}/media/([0-9a-f]{{32}})\.png", _MediaHandler, args),
             (rf"{root}/user/{chat}/(send|press|media)", _UserPostHandler, args),
             (rf"{root}/user/{chat}/upload", _UserUploadHandler, args),
-            (rf"{root}/user/{chat}/messages", _UserMessagesHandler, args),
+            (rf"{root}/user/{chat}/messages", UserMessagesHandler, args),
             (rf"{root}/user/{chat}/file/([0-9A-Za-z]{{1,64}})", _UserFileHandler, args),
         ]
 
@@ -306,7 +305,7 @@ class ZaloEmulator:
         """Serve on its own (the web chat page at ``/``); :attr:`url` holds the real port afterwards."""
         if self._server is not None:
             raise RuntimeError("the Zalo emulator is already serving")
-        rules: list[Any] = [*self.handlers(), (r"/", _PageHandler, {"emulator": self})]
+        rules: list[Any] = [*self.handlers(), (r"/", PageHandler, {"emulator": self})]
         app = tornado.web.Application(rules, log_function=_log_request)
         sockets = tornado.netutil.bind_sockets(port, address=host)
         self._root = f"http://{host}:{sockets[0].getsockname()[1]}"
@@ -489,6 +488,11 @@ class ZaloEmulator:
         """What the bot sent to the chat, oldest first."""
         chat = self._chats.get(chat_id)
         return [message for _, message in chat.sent] if chat else []
+
+    @staticmethod
+    def chat_key(text: str) -> str:
+        """A chat id from a /user/ path (Zalo's are strings)."""
+        return text
 
     def _signal(self, chat_id: str) -> _Signal:
         signal = self._signals.get(chat_id)
@@ -794,33 +798,9 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     _LOG.debug("%s %s -> %s", request.method, path, handler.get_status())
 
 
-class _Handler(tornado.web.RequestHandler):
-    emulator: ZaloEmulator
-    closed: asyncio.Event
-
-    def initialize(self, emulator: ZaloEmulator) -> None:
-        self.emulator = emulator
-        self.closed = asyncio.Event()
-
-    def on_connection_close(self) -> None:
-        self.closed.set()
-
-    def write_json(self, status: int, body: Any) -> None:
-        if self.closed.is_set():
-            return
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body, ensure_ascii=False))
-
+class _Handler(JsonHandler["ZaloEmulator"]):
     def json_body(self) -> dict[str, Any] | None:
-        """The body as a JSON object; {} when empty, None when it is something else."""
-        if not self.request.body:
-            return {}
-        try:
-            body = json.loads(self.request.body)
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
+        return self.json_object()
 
 
 class _BotHandler(_Handler):
@@ -923,21 +903,6 @@ class _UserUploadHandler(_Handler):
         self.write_json(200, {"ok": True, "update_id": _update_ref(update)})
 
 
-class _UserMessagesHandler(_Handler):
-    """``GET /user/<chat_id>/messages?after=SEQ&wait=S``: long-poll for what the bot sent."""
-
-    async def get(self, chat_id: str) -> None:
-        try:
-            after = int(self.get_query_argument("after", "0"))
-            wait = float(self.get_query_argument("wait", "0"))
-        except ValueError:
-            self.write_json(400, {"ok": False, "description": "after must be int, wait a number"})
-            return
-        with self.emulator._serving():
-            view = await self.emulator._user_messages(chat_id, after, wait, self.closed)
-            self.write_json(200, view)
-
-
 class _UserFileHandler(_Handler):
     """``GET /user/<chat_id>/file/<message_id>``: a photo the bot sent, with the type its URL gave."""
 
@@ -949,13 +914,3 @@ class _UserFileHandler(_Handler):
         data, ctype = found
         self.set_header("Content-Type", ctype)
         self.finish(data)
-
-
-class _PageHandler(_Handler):
-    """``GET /`` (standalone only: the page calls ``/user/...`` from the root): the web chat page."""
-
-    async def get(self) -> None:
-        page = importlib.resources.files("bot.sandbox").joinpath("webchat.html").read_bytes()
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(page)
