@@ -101,7 +101,9 @@ class Settings(BaseSettings):
     @field_validator("public_base_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("https://", "http://")):
+        """https only: reports and exports travel under it (plain http for this machine, the demo)."""
+        local = ("http://127.0.0.1", "http://localhost")
+        if value and not (value.startswith("https://") or value.startswith(local)):
             raise ValueError("PUBLIC_BASE_URL must start with https://")
         return value.rstrip("/") if value else None
 

@@ -147,11 +147,12 @@ class Engine:
         return replace(inbound, kind="button", data=data, text="") if data is not None else inbound
 
     def _off_menu(self, turn: Turn) -> Answer | None:
-        """A number that is on no line of the last menu: say which numbers there are, keep the menu."""
+        """A number that is on no line of the last menu: say which numbers there are, keep the menu.
+        Not while a step waits for typed input: there the number is data (a household code "15")."""
         inbound, menu = turn.inbound, turn.state.get(MENU_KEY)
         if turn.caps.inline_buttons or inbound.kind != "text" or not is_number(inbound.text):
             return None
-        if not isinstance(menu, list) or not menu or turn.state.get("await") in self._router.numbers:
+        if not isinstance(menu, list) or not menu or turn.state.get("await") in self._router.awaiting:
             return None
         return Answer([Outbound(turn.t("numbered_off_menu", last=len(menu)))], state=dict(turn.state))
 
@@ -246,7 +247,8 @@ class Engine:
             hint = self._services.content.strings("numbered_hint")
             caps = self.caps_for(to.channel)
             theirs = await self._linked(conn, to, _addressed(theirs, state.get("addr")), caps, now)
-            fitted, menu = fit(theirs, caps, hint)
+            shown = state.get(MENU_KEY)
+            fitted, menu = fit(theirs, caps, hint, after=shown if isinstance(shown, list) else ())
             if menu:
                 state[MENU_KEY] = menu
                 await sessions.save(conn, to.channel, to.chat_id, state, now, inbound=False)

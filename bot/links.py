@@ -68,7 +68,13 @@ class FileHandler(tornado.web.RequestHandler):
         now = self._clock()
         stored = None
         if self._links.valid(file_id, int(expires), signature, now):
-            stored = await self._db.read(lambda raw: files.get(raw, file_id, now))
+            try:
+                stored = await self._db.read(lambda raw: files.get(raw, file_id, now))
+            except Exception as exc:  # logged without the path: the path is the link's secret
+                log.error("file link: reading the file failed (%s)", type(exc).__name__)
+                self.set_status(503)
+                self.finish()
+                return
         if stored is None:
             self.set_status(410)
             self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -83,6 +89,10 @@ class FileHandler(tornado.web.RequestHandler):
                 "Content-Disposition", f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(stored.name)}"
             )
         self.finish(stored.content)
+
+    def log_exception(self, typ: object, value: object, tb: object) -> None:
+        """Tornado's own error log names the request path, which here is the secret: class name only."""
+        log.error("file link: request failed (%s)", getattr(typ, "__name__", "error"))
 
 
 def routes(links: FileLinks, db: Database, clock: Callable[[], datetime]) -> list[Route]:

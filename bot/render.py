@@ -15,13 +15,23 @@ from dataclasses import replace
 from bot.messages import Button, ChannelCaps, Outbound
 
 MENU_KEY = "_menu"
+MAX_MENU = 99  # a reply is one or two digits
 _NUMBER = re.compile(r"^\s*(?:s[oố]\s*)?(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
 
 
-def fit(messages: Sequence[Outbound], caps: ChannelCaps, hint: str) -> tuple[list[Outbound], list[str] | None]:
-    """The messages as `caps` can carry them, and the numbered menu (button data in order), if any."""
+def fit(
+    messages: Sequence[Outbound], caps: ChannelCaps, hint: str, *, after: Sequence[str] = ()
+) -> tuple[list[Outbound], list[str] | None]:
+    """The messages as `caps` can carry them, and the numbered menu (button data in order), if any.
+
+    `after`: a menu the recipient still has on screen, which the new lines continue (a notification
+    arriving mid-step must not change what the numbers already shown mean); the returned menu then
+    includes it. Past MAX_MENU lines numbering starts again at 1.
+    """
     out: list[Outbound] = []
-    menu: list[str] = []
+    count = sum(len(m.button_list()) for m in messages)
+    menu: list[str] = list(after) if after and len(after) + count <= MAX_MENU else []
+    kept = len(menu)
     for message in messages:
         if message.ask_contact and not caps.share_contact:
             continue  # "or share your number with the button below": there is no such button here
@@ -35,7 +45,7 @@ def fit(messages: Sequence[Outbound], caps: ChannelCaps, hint: str) -> tuple[lis
             menu.extend(b.data for b in buttons)
             text = f"{text}\n\n" + "\n".join(lines) + "\n" + hint
         out.extend(_split(replace(message, text=text, buttons=(), edit=False), caps))
-    return out, (menu if menu else None)
+    return out, (menu if len(menu) > kept else None)
 
 
 def numbered_choice(text: str, menu: object) -> str | None:

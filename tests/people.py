@@ -89,6 +89,10 @@ class Person:
             menu = await menu_of(self.core, self.recipient)
             if data in menu:
                 return await self.send(str(menu.index(data) + 1))
+            if ":" not in data:  # a main-menu entry: a Zalo person opens the menu, then types its number
+                await self.command("menu")
+                if data in self.menu:
+                    return await self.send(str(self.menu.index(data) + 1))
         return await self._handle("button", data=data, message_id="1")
 
     async def press(self, label: str) -> list[Outbound]:
@@ -186,7 +190,8 @@ async def data_on(core: Core, message: Outbound) -> list[str]:
     """The data behind a received message's buttons: its own, or (Zalo) its recipient's numbered menu."""
     if message.buttons or message.to is None:
         return [b.data for b in message.button_list()]
-    return await menu_of(core, message.to)
+    menu = await menu_of(core, message.to)
+    return [menu[number - 1] for number, _ in numbered_lines(message)]
 
 
 def labels_of(message: Outbound) -> list[str]:

@@ -27,7 +27,7 @@ from bot.store import invites
 from bot.web import WebServer
 from scheduler import jobs
 from tests.conftest import Clock, start_service
-from tests.people import Mail, Person
+from tests.people import Mail, Person, press_on
 from tests.team_fixtures import ROSTER_CSV, Team, build_team, invite_code
 
 MENU = ["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã", "🔔 Thông báo của xã"]
@@ -120,12 +120,23 @@ async def test_a_poll_answering_with_a_list_of_updates_is_read_whole(core: Core)
 async def test_errors_on_polls_and_sends_are_retried_with_backoff(
     person: ZaloUser, zalo_emulator: ZaloEmulator
 ) -> None:
+    def polls() -> int:
+        return sum(1 for method, _ in zalo_emulator.calls if method == "getUpdates")
+
+    before = polls()
     zalo_emulator.inject_error("getUpdates", 500, count=2)
     zalo_emulator.inject_error("getUpdates", 502, http_status=502)  # a proxy's HTML error page
+    for _ in range(100):  # the poll in flight ends empty (1 s), then three fail, then polling goes on
+        if polls() >= before + 5:
+            break
+        await asyncio.sleep(0.05)
+    assert polls() >= before + 5
     zalo_emulator.inject_error("sendMessage", 503, count=1)
     await person.send("/menu")
     assert (await person.reply()).labels[:5] == MENU
     assert len(zalo_emulator.messages("zu1")) == 1
+    sends = [method for method, chat in zalo_emulator.calls if method == "sendMessage"]
+    assert len(sends) == 2  # the 503, then the one that went through
 
 
 async def test_a_rejected_token_stops_the_service_with_a_clear_reason(core: Core) -> None:
@@ -341,8 +352,8 @@ async def test_a_volunteer_links_zalo_and_keeps_role_history_and_notifications(t
     await citizen.send("0912345678")
     await citizen.press("✅ Gửi yêu cầu")
     offer = mail.last(on_zalo)
-    assert "cài VNeID giúp mẹ" in offer.text and "1. ✋ Nhận giúp" in offer.text
-    await on_zalo.send("1")
+    assert "cài VNeID giúp mẹ" in offer.text and ". ✋ Nhận giúp" in offer.text
+    await on_zalo.press_data(press_on(offer, "✋ Nhận giúp"))  # types the offer's number
     assert "Anh/chị đã nhận" in on_zalo.text
     await on_zalo.command("mydata")
     assert "Cũng dùng bot trên: Telegram" in on_zalo.text
@@ -397,3 +408,61 @@ async def test_an_officer_sending_a_file_on_zalo_is_told_where_rosters_go(team: 
     assert "chưa xem được ảnh hay tệp" in on_zalo.text and "qua bot trên Telegram" in on_zalo.text
     await team.citizen.send_other()
     assert "Telegram" not in team.citizen.text  # a citizen is not told about rosters
+
+
+async def test_a_notification_mid_step_numbers_its_lines_after_the_menu_on_screen(team: Team, core: Core) -> None:
+    mail = Mail(core)
+    on_zalo = Person(core, "zn1", channel="zalo")
+    await team.volunteer.command("lienket")
+    code = re.search(r"([A-Z0-9]{4}-[A-Z0-9]{4})", team.volunteer.text)
+    assert code is not None
+    await on_zalo.command("lienket", code.group(1))
+    await on_zalo.press("📝 Ghi nhận hỗ trợ hộ")
+    await on_zalo.send("H001")
+    await on_zalo.press("H001")
+    checklist = on_zalo.labels
+    assert checklist[0] == "☐ Đã cài VNeID"
+    citizen = team.citizen  # meanwhile a citizen of Thôn 1 asks for help: the offer reaches Zalo
+    await citizen.press_data("help")
+    await citizen.press("Thôn 1")
+    await citizen.press("✏️ Việc khác")
+    await citizen.send("cài VNeID giúp mẹ")
+    await citizen.press("🌙 Buổi tối")
+    await citizen.send("0912345678")
+    await citizen.press("✅ Gửi yêu cầu")
+    offer = mail.last(on_zalo)
+    assert f"{len(checklist) + 1}. ✋ Nhận giúp" in offer.text  # numbered after the checklist
+    await on_zalo.send("1")  # still the checklist's first line
+    assert "☑ Đã cài VNeID" in on_zalo.labels and "Anh/chị đã nhận" not in on_zalo.text
+
+
+async def test_a_short_numeric_household_code_is_searched_not_corrected(team: Team, core: Core) -> None:
+    from bot.roster import parse_roster
+    from bot.services.households import import_roster
+
+    csv = "Mã hộ,Họ tên chủ hộ,Thôn\n15,Ngô Văn Số,Thôn 1\n"
+    async with core.db.transaction() as conn:
+        result = await import_roster(
+            conn, parsed=parse_roster(csv.encode(), "ds.csv"), commune="11242", data=csv.encode(),
+            filename="ds.csv", actor="cli", now=core.services.clock(), create_villages=False,
+        )  # fmt: skip
+    assert result.added == 1
+    v = Person(core, team.volunteer.chat, channel="telegram")
+    on_zalo = Person(core, "zn2", channel="zalo")
+    await v.command("lienket")
+    code = re.search(r"([A-Z0-9]{4}-[A-Z0-9]{4})", v.text)
+    assert code is not None
+    await on_zalo.command("lienket", code.group(1))
+    await on_zalo.press("📝 Ghi nhận hỗ trợ hộ")
+    assert len(on_zalo.labels) < 15
+    await on_zalo.send("15")  # on no line of the menu, and the step waits for a code: a search
+    assert "Ngô Văn Số" in on_zalo.text
+
+
+def test_file_links_need_https_except_on_this_machine() -> None:
+    with pytest.raises(ValueError, match="https"):
+        Settings(_env_file=None, public_base_url="http://bot.example.vn")  # type: ignore[call-arg]
+    assert Settings(_env_file=None, public_base_url="https://bot.example.vn/").public_base_url == (  # type: ignore[call-arg]
+        "https://bot.example.vn"
+    )
+    assert Settings(_env_file=None, public_base_url="http://127.0.0.1:8443").public_base_url  # type: ignore[call-arg]
