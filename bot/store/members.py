@@ -43,9 +43,9 @@ _COLUMNS = "id, channel, chat_id, commune, role, label, active"
 async def get(conn: Conn, channel: str, chat_id: str) -> Member | None:
     """The member this chat is, directly or as a linked chat (`bot.store.identities`)."""
     rows = await conn.execute_fetchall(
-        f"SELECT {_COLUMNS} FROM members WHERE channel = ? AND chat_id = ?"
-        f" UNION ALL SELECT {_COLUMNS} FROM members WHERE id ="
-        " (SELECT member_id FROM member_identities WHERE channel = ? AND chat_id = ?) LIMIT 1",
+        f"SELECT {_COLUMNS} FROM (SELECT {_COLUMNS}, 0 AS linked FROM members WHERE channel = ? AND chat_id = ?"
+        f" UNION ALL SELECT {_COLUMNS}, 1 FROM members WHERE id ="
+        " (SELECT member_id FROM member_identities WHERE channel = ? AND chat_id = ?)) ORDER BY linked LIMIT 1",
         (channel, chat_id, channel, chat_id),
     )
     row = next(iter(rows), None)
