@@ -50,6 +50,7 @@ __all__ = ["BotAction", "BotApiEmulator", "EmulatorError", "SentMessage"]
 
 _LOG = logging.getLogger(__name__)
 E = TypeVar("E")
+K = TypeVar("K")
 
 MAX_TEXT_UTF16 = 4096
 MAX_CAPTION_UTF16 = 1024
@@ -536,7 +537,64 @@ def _button_data(button: dict[str, Any]) -> str:
 _Handler = Callable[[_Params, asyncio.Event], Awaitable[Any]]
 
 
-class BotApiEmulator:
+class EmulatorLifecycle(Generic[K]):
+    """What both emulators (this one and the Zalo one) do the same way: per-chat wake-ups, counting
+    requests in flight, and a stop that releases long polls, cancels webhook delivery, lets requests in
+    flight answer (up to 2 s), then closes the server and the HTTP client."""
+
+    def __init__(self) -> None:
+        self._signals: dict[K, _Signal] = {}
+        self._inbox = _Signal()  # new update, new getUpdates call, webhook change or stop
+        self._stopping = asyncio.Event()
+        self._busy = 0  # requests being handled; stop() lets them answer before closing sockets
+        self._idle = _Signal()
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._server: tornado.httpserver.HTTPServer | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    @contextlib.contextmanager
+    def _serving(self) -> Iterator[None]:
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            self._idle.notify()
+
+    def _signal(self, chat_id: K) -> _Signal:
+        signal = self._signals.get(chat_id)
+        if signal is None:
+            signal = self._signals[chat_id] = _Signal()
+        return signal
+
+    async def _cancel_webhook_task(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def stop(self) -> None:
+        """Release long polls, stop webhook delivery, close the server (if any) and the HTTP client."""
+        self._stopping.set()
+        self._inbox.notify()
+        for signal in self._signals.values():
+            signal.notify()
+        await self._cancel_webhook_task()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2.0
+        while self._busy and loop.time() < deadline:
+            await _wait_any([self._idle.event], deadline - loop.time())
+        server, self._server = self._server, None  # detach first: stop() may be called concurrently
+        if server is not None:
+            server.stop()
+            await server.close_all_connections()
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+
+class BotApiEmulator(EmulatorLifecycle[int]):
     """Bot API server plus simulated users; see the module docstring for the fidelity contract."""
 
     def __init__(
@@ -553,6 +611,7 @@ class BotApiEmulator:
         self.port = port
         self.bot_username = bot_username
         self.bot_name = bot_name
+        super().__init__()
         prefix = token.split(":", 1)[0]
         self.bot_id = int(prefix) if prefix.isdigit() else 1
 
@@ -564,12 +623,7 @@ class BotApiEmulator:
 
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._chats: dict[int, _Chat] = {}
-        self._signals: dict[int, _Signal] = {}
         self._pending: list[_Pending] = []
-        self._inbox = _Signal()  # new update, new getUpdates call, webhook change or stop
-        self._stopping = asyncio.Event()
-        self._busy = 0  # requests being handled; stop() lets them answer before closing sockets
-        self._idle = _Signal()
         self._update_ids = itertools.count(100_000_001)
         self._callback_ids = itertools.count(4_000_000_000_000_001)
         self._file_ids = itertools.count(1)
@@ -582,9 +636,6 @@ class BotApiEmulator:
         self._lost: dict[str, list[_Injected]] = {}
         self._poll_generation = 0
         self._webhook_last_error: tuple[int, str] | None = None
-        self._webhook_task: asyncio.Task[None] | None = None
-        self._server: tornado.httpserver.HTTPServer | None = None
-        self._client: httpx.AsyncClient | None = None
         self._methods: dict[str, tuple[str, _Handler]] = {
             name.lower(): (name, handler)
             for name, handler in {
@@ -657,34 +708,6 @@ class BotApiEmulator:
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
         self._server = tornado.httpserver.HTTPServer(app)
         self._server.add_sockets(sockets)
-
-    @contextlib.contextmanager
-    def _serving(self) -> Iterator[None]:
-        self._busy += 1
-        try:
-            yield
-        finally:
-            self._busy -= 1
-            self._idle.notify()
-
-    async def stop(self) -> None:
-        """Release long polls, stop webhook delivery, close the server and the HTTP client."""
-        self._stopping.set()
-        self._inbox.notify()
-        for signal in self._signals.values():
-            signal.notify()
-        await self._cancel_webhook_task()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 2.0
-        while self._busy and loop.time() < deadline:
-            await _wait_any([self._idle.event], deadline - loop.time())
-        server, self._server = self._server, None  # detach first: stop() may be called concurrently
-        if server is not None:
-            server.stop()
-            await server.close_all_connections()
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
 
     # ---------------------------------------------------------------------------------- user side
 
@@ -966,12 +989,6 @@ class BotApiEmulator:
     def chat_key(text: str) -> int:
         """A chat id from a /user/ path (digits here)."""
         return int(text)
-
-    def _signal(self, chat_id: int) -> _Signal:
-        signal = self._signals.get(chat_id)
-        if signal is None:
-            signal = self._signals[chat_id] = _Signal()
-        return signal
 
     async def wait_actions(
         self,
@@ -1371,13 +1388,6 @@ class BotApiEmulator:
             if self._webhook_last_error:
                 info["last_error_date"], info["last_error_message"] = self._webhook_last_error
         return info
-
-    async def _cancel_webhook_task(self) -> None:
-        task, self._webhook_task = self._webhook_task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _webhook_loop(self) -> None:
         """Deliver pending updates in order, one at a time, retrying failures with a short backoff."""

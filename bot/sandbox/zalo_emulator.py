@@ -41,14 +41,13 @@ Fidelity choices worth knowing:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Literal
@@ -59,7 +58,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-from bot.sandbox.emulator import JsonHandler, PageHandler, UserMessagesHandler, _Signal, _wait_any
+from bot.sandbox.emulator import EmulatorLifecycle, JsonHandler, PageHandler, UserMessagesHandler, _wait_any
 
 __all__ = ["ZaloEmulator", "ZaloMessage"]
 
@@ -71,7 +70,6 @@ MAX_USER_WAIT = 30.0
 PHOTO_FETCH_TIMEOUT = 5.0
 _WEBHOOK_ATTEMPTS = 4
 _WEBHOOK_BACKOFF = 0.05
-_STOP_GRACE = 2.0  # stop() lets requests in flight answer this long before closing sockets
 _CHAT_ID = r"[A-Za-z0-9_-]{1,64}"
 _CHAT_ID_RE = re.compile(_CHAT_ID)
 _URL_RE = re.compile(r"https?://[^\s/?#]+\S*")
@@ -222,12 +220,13 @@ def _proxy_page(status: int) -> str:
 _Method = Callable[[dict[str, Any], asyncio.Event], Awaitable[Any]]
 
 
-class ZaloEmulator:
+class ZaloEmulator(EmulatorLifecycle[str]):
     """Zalo Bot Platform API server plus simulated people; see the module docstring for fidelity."""
 
     def __init__(
         self, token: str = "zalo-test-token", *, updates_as_list: bool = False, wrap_webhook: bool = True
     ) -> None:
+        super().__init__()
         self.token = token
         self.updates_as_list = updates_as_list
         self.wrap_webhook = wrap_webhook
@@ -243,17 +242,9 @@ class ZaloEmulator:
         self._chats: dict[str, _Chat] = {}
         self._blocked: set[str] = set()
         self._media: set[str] = set()  # ids served under /media/<id>.png
-        self._signals: dict[str, _Signal] = {}
-        self._inbox = _Signal()  # new update, webhook change or stop
-        self._stopping = asyncio.Event()
-        self._busy = 0
-        self._idle = _Signal()
         self._faults: dict[str, list[_Fault]] = {}
         self._lost: dict[str, int] = {}
         self._webhook_updated_at = 0
-        self._webhook_task: asyncio.Task[None] | None = None
-        self._server: tornado.httpserver.HTTPServer | None = None
-        self._client: httpx.AsyncClient | None = None
         self._methods: dict[str, tuple[str, _Method]] = {
             name.lower(): (name, method)
             for name, method in {
@@ -311,34 +302,6 @@ class ZaloEmulator:
         self._root = f"http://{host}:{sockets[0].getsockname()[1]}"
         self._server = tornado.httpserver.HTTPServer(app)
         self._server.add_sockets(sockets)
-
-    async def stop(self) -> None:
-        """End long polls and webhook delivery, close the server (if any) and the HTTP client."""
-        self._stopping.set()
-        self._inbox.notify()
-        for signal in self._signals.values():
-            signal.notify()
-        await self._cancel_webhook_task()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _STOP_GRACE
-        while self._busy and loop.time() < deadline:
-            await _wait_any([self._idle.event], deadline - loop.time())
-        server, self._server = self._server, None  # detach first: stop() may be called concurrently
-        if server is not None:
-            server.stop()
-            await server.close_all_connections()
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
-
-    @contextlib.contextmanager
-    def _serving(self) -> Iterator[None]:
-        self._busy += 1
-        try:
-            yield
-        finally:
-            self._busy -= 1
-            self._idle.notify()
 
     def _http(self) -> httpx.AsyncClient:
         """The client for webhooks and photo URLs; created on first use so a mounted emulator has one."""
@@ -493,12 +456,6 @@ class ZaloEmulator:
     def chat_key(text: str) -> str:
         """A chat id from a /user/ path (Zalo's are strings)."""
         return text
-
-    def _signal(self, chat_id: str) -> _Signal:
-        signal = self._signals.get(chat_id)
-        if signal is None:
-            signal = self._signals[chat_id] = _Signal()
-        return signal
 
     async def wait_messages(
         self,
@@ -696,13 +653,6 @@ class ZaloEmulator:
 
     async def _get_webhook_info(self, body: dict[str, Any], closed: asyncio.Event) -> Any:
         return {"url": self.webhook_url or "", "updated_at": self._webhook_updated_at}
-
-    async def _cancel_webhook_task(self) -> None:
-        task, self._webhook_task = self._webhook_task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _webhook_loop(self, url: str, secret: str) -> None:
         """Deliver queued updates in order, one at a time; an update leaves the queue once delivered
