@@ -82,3 +82,19 @@ async def build_team(core: Core) -> Team:
     )
     await import_csv(core, officer, ROSTER_CSV)
     return Team(officer, volunteer, other, Person(core, "903"), ids)
+
+
+async def ask_for_help(citizen: Person, village: str = "Thôn 1", *, phone: str | None = "0912 345 678") -> int:
+    """The citizen's four steps and the confirmation; returns the request id."""
+    await citizen.press_data("help")
+    if f"{village}" in citizen.labels:
+        await citizen.press(village)
+    await citizen.press("🪪")  # the VNeID topic
+    await citizen.press("🌅 Buổi sáng")
+    if phone is None:
+        await citizen.press("💬 Chỉ nhắn qua đây")
+    else:
+        await citizen.send(phone)
+    await citizen.press("✅ Gửi yêu cầu")
+    assert "Em đã gửi yêu cầu #" in citizen.text, citizen.text
+    return int(citizen.text.split("#", 1)[1].split()[0])

@@ -14,7 +14,7 @@ from bot.store import help_requests, ratings, subscriptions
 from scheduler import jobs
 from tests.conftest import Clock
 from tests.people import Mail, Person, labels_of, press_on
-from tests.team_fixtures import Team, build_team, invite_code
+from tests.team_fixtures import Team, ask_for_help, build_team, invite_code
 
 pytestmark = pytest.mark.usefixtures("messenger")  # every scenario on Telegram and on Zalo
 
@@ -35,22 +35,6 @@ async def second_volunteer(core: Core, team: Team) -> Person:
         ),
     )
     return person
-
-
-async def ask_for_help(citizen: Person, village: str = "Thôn 1", *, phone: str | None = "0912 345 678") -> int:
-    """The citizen's four steps and the confirmation; returns the request id."""
-    await citizen.press_data("help")
-    if f"{village}" in citizen.labels:
-        await citizen.press(village)
-    await citizen.press("🪪")  # the VNeID topic
-    await citizen.press("🌅 Buổi sáng")
-    if phone is None:
-        await citizen.press("💬 Chỉ nhắn qua đây")
-    else:
-        await citizen.send(phone)
-    await citizen.press("✅ Gửi yêu cầu")
-    assert "Em đã gửi yêu cầu #" in citizen.text, citizen.text
-    return int(citizen.text.split("#", 1)[1].split()[0])
 
 
 async def test_the_whole_request_two_volunteers_and_a_citizen(core: Core, team: Team, second_volunteer: Person) -> None:

@@ -28,7 +28,7 @@ from bot.web import WebServer
 from scheduler import jobs
 from tests.conftest import Clock, start_service
 from tests.people import Mail, Person, press_on
-from tests.team_fixtures import ROSTER_CSV, Team, build_team, invite_code
+from tests.team_fixtures import ROSTER_CSV, Team, ask_for_help, build_team, invite_code
 
 MENU = ["📘 Hướng dẫn theo chủ đề", "🔎 Hỏi bằng lời", "🙋 Nhờ hỗ trợ", "☎️ Liên hệ xã", "🔔 Thông báo của xã"]
 
@@ -315,6 +315,15 @@ async def test_without_a_public_url_zalo_is_told_where_to_get_the_file(core: Cor
 # ---- one person, two messengers --------------------------------------------------------------------------
 
 
+async def link_chats(member: Person, other: Person) -> None:
+    """`/lienket` on the member's chat, the code typed after `/lienket` on the other."""
+    await member.command("lienket")
+    code = re.search(r"([A-Z0-9]{4}-[A-Z0-9]{4})", member.text)
+    assert code is not None
+    await other.command("lienket", code.group(1))
+    assert "Đã liên kết" in other.text
+
+
 @pytest.fixture
 async def team(core: Core) -> Team:
     return await build_team(core)  # everyone on Telegram
@@ -344,15 +353,9 @@ async def test_a_volunteer_links_zalo_and_keeps_role_history_and_notifications(t
 
     # notifications now go to Zalo: a citizen's help request in Thôn 1 is offered there
     citizen = team.citizen
-    await citizen.press_data("help")
-    await citizen.press("Thôn 1")
-    await citizen.press("✏️ Việc khác")
-    await citizen.send("cài VNeID giúp mẹ")
-    await citizen.press("🌙 Buổi tối")
-    await citizen.send("0912345678")
-    await citizen.press("✅ Gửi yêu cầu")
+    await ask_for_help(citizen)
     offer = mail.last(on_zalo)
-    assert "cài VNeID giúp mẹ" in offer.text and ". ✋ Nhận giúp" in offer.text
+    assert "Thôn 1" in offer.text and ". ✋ Nhận giúp" in offer.text
     await on_zalo.press_data(press_on(offer, "✋ Nhận giúp"))  # types the offer's number
     assert "Anh/chị đã nhận" in on_zalo.text
     await on_zalo.command("mydata")
@@ -413,23 +416,14 @@ async def test_an_officer_sending_a_file_on_zalo_is_told_where_rosters_go(team: 
 async def test_a_notification_mid_step_numbers_its_lines_after_the_menu_on_screen(team: Team, core: Core) -> None:
     mail = Mail(core)
     on_zalo = Person(core, "zn1", channel="zalo")
-    await team.volunteer.command("lienket")
-    code = re.search(r"([A-Z0-9]{4}-[A-Z0-9]{4})", team.volunteer.text)
-    assert code is not None
-    await on_zalo.command("lienket", code.group(1))
+    await link_chats(team.volunteer, on_zalo)
     await on_zalo.press("📝 Ghi nhận hỗ trợ hộ")
     await on_zalo.send("H001")
     await on_zalo.press("H001")
     checklist = on_zalo.labels
     assert checklist[0] == "☐ Đã cài VNeID"
     citizen = team.citizen  # meanwhile a citizen of Thôn 1 asks for help: the offer reaches Zalo
-    await citizen.press_data("help")
-    await citizen.press("Thôn 1")
-    await citizen.press("✏️ Việc khác")
-    await citizen.send("cài VNeID giúp mẹ")
-    await citizen.press("🌙 Buổi tối")
-    await citizen.send("0912345678")
-    await citizen.press("✅ Gửi yêu cầu")
+    await ask_for_help(citizen)
     offer = mail.last(on_zalo)
     assert f"{len(checklist) + 1}. ✋ Nhận giúp" in offer.text  # numbered after the checklist
     await on_zalo.send("1")  # still the checklist's first line
@@ -449,10 +443,7 @@ async def test_a_short_numeric_household_code_is_searched_not_corrected(team: Te
     assert result.added == 1
     v = Person(core, team.volunteer.chat, channel="telegram")
     on_zalo = Person(core, "zn2", channel="zalo")
-    await v.command("lienket")
-    code = re.search(r"([A-Z0-9]{4}-[A-Z0-9]{4})", v.text)
-    assert code is not None
-    await on_zalo.command("lienket", code.group(1))
+    await link_chats(v, on_zalo)
     await on_zalo.press("📝 Ghi nhận hỗ trợ hộ")
     assert len(on_zalo.labels) < 15
     await on_zalo.send("15")  # on no line of the menu, and the step waits for a code: a search
@@ -466,3 +457,16 @@ def test_file_links_need_https_except_on_this_machine() -> None:
         "https://bot.example.vn"
     )
     assert Settings(_env_file=None, public_base_url="http://127.0.0.1:8443").public_base_url  # type: ignore[call-arg]
+
+
+async def test_a_former_member_deleting_their_data_on_a_linked_chat_unlinks_it(team: Team, core: Core) -> None:
+    on_zalo = Person(core, "zd1", channel="zalo")
+    await link_chats(team.other_volunteer, on_zalo)
+    await team.officer.press_data("tl")
+    await team.officer.press("✅ Tình nguyện viên Lan")
+    await team.officer.press("⛔ Ngừng hoạt động")  # a citizen again, on both chats
+    await on_zalo.command("deleteme")
+    await on_zalo.press("🗑 Có, xóa hết")
+    async with core.db.transaction() as conn:
+        rows = await conn.execute_fetchall("SELECT count(*) FROM member_identities WHERE chat_id = 'zd1'")
+    assert rows[0][0] == 0

@@ -166,6 +166,7 @@ async def delete(turn: Turn) -> Answer:
     await subscriptions.unsubscribe(turn.conn, who)
     await reminders.forget(turn.conn, who)
     await files.forget_for(turn.conn, who)
+    await identities.forget_chat(turn.conn, who)
     await help_requests.forget_citizen(turn.conn, who, turn.now)
     await ratings.forget_person(turn.conn, turn.person)
     await audit.forget_actor(turn.conn, turn.person)

@@ -79,6 +79,11 @@ async def add(conn: Conn, member_id: int, chat: Recipient, now: datetime) -> Non
     )
 
 
+async def forget_chat(conn: Conn, chat: Recipient) -> None:
+    """This chat no longer acts as any member (its person asked for their data to be deleted)."""
+    await conn.execute("DELETE FROM member_identities WHERE channel = ? AND chat_id = ?", (chat.channel, chat.chat_id))
+
+
 async def others_of(conn: Conn, member_id: int) -> list[Recipient]:
     """The member's chats besides the one notifications go to."""
     rows = await conn.execute_fetchall(
