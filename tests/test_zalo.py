@@ -465,8 +465,9 @@ async def test_a_former_member_deleting_their_data_on_a_linked_chat_unlinks_it(t
     await team.officer.press_data("tl")
     await team.officer.press("✅ Tình nguyện viên Lan")
     await team.officer.press("⛔ Ngừng hoạt động")  # a citizen again, on both chats
-    await on_zalo.command("deleteme")
-    await on_zalo.press("🗑 Có, xóa hết")
+    telegram = team.other_volunteer  # since the link, the Telegram chat is the linked one
+    await telegram.command("deleteme")
+    await telegram.press("🗑 Có, xóa hết")
     async with core.db.transaction() as conn:
-        rows = await conn.execute_fetchall("SELECT count(*) FROM member_identities WHERE chat_id = 'zd1'")
-    assert rows[0][0] == 0
+        rows = await conn.execute_fetchall("SELECT chat_id FROM member_identities")
+    assert [r[0] for r in rows] == []
