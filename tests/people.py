@@ -21,6 +21,27 @@ from bot.store.outbox import OutboxItem
 
 _ids = itertools.count(1_000_000)
 _LINE = re.compile(r"^(\d{1,2})\. (.+)$")
+# Entries of the main menu and the officers' menu: on Zalo, reached by opening those menus first.
+NAVIGATION = {
+    "vs",
+    "td",
+    "pg",
+    "mg",
+    "tp",
+    "ask",
+    "help",
+    "contact",
+    "an",
+    "tl",
+    "ir",
+    "ih",
+    "ex",
+    "exh",
+    "rp",
+    "os",
+    "qr",
+    "ao",
+}
 
 
 def numbered_lines(message: Outbound) -> list[tuple[int, str]]:
@@ -89,8 +110,10 @@ class Person:
             menu = await menu_of(self.core, self.recipient)
             if data in menu:
                 return await self.send(str(menu.index(data) + 1))
-            if ":" not in data:  # a main-menu entry: a Zalo person opens the menu, then types its number
+            if data.split(":")[0] in NAVIGATION:  # a Zalo person opens the menu (and the officers' one)
                 await self.command("menu")
+                if data not in self.menu and "mg" in self.menu:
+                    await self.send(str(self.menu.index("mg") + 1))
                 if data in self.menu:
                     return await self.send(str(self.menu.index(data) + 1))
         return await self._handle("button", data=data, message_id="1")
