@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/roster.py
 	$(BIN)/python bench/digests.py
 	$(BIN)/python bench/announce.py
+	$(BIN)/python bench/zalo.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
