@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,3 +147,17 @@ async def service(emulator: BotApiEmulator, zalo_emulator: ZaloEmulator, core: C
         yield service
     finally:
         await service.stop()
+
+
+async def rows(core: Core, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    async with core.db.transaction() as conn:
+        return [tuple(r) for r in await conn.execute_fetchall(sql, params)]
+
+
+async def until_rows(core: Core, sql: str, expected: list[tuple[Any, ...]], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Wait until the query returns exactly `expected`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (found := await rows(core, sql)) != expected:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{sql!r}: {found} after {timeout} s, expected {expected}")
+        await asyncio.sleep(0.02)

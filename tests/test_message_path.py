@@ -23,7 +23,7 @@ from bot.sandbox.pilot import User
 from bot.store import inbox, outbox, sessions
 from bot.store.outbox import NOTIFY, NewMessage
 from bot.web import WebServer
-from tests.conftest import FAST, Clock, start_service
+from tests.conftest import FAST, Clock, rows, start_service, until_rows
 
 # The answer to /start: the main menu, and how the person wants to be addressed.
 WELCOME = [
@@ -32,26 +32,12 @@ WELCOME = [
 ]
 
 
-async def rows(core: Core, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    async with core.db.transaction() as conn:
-        return [tuple(r) for r in await conn.execute_fetchall(sql, params)]
-
-
 async def eventually(check: Any, timeout: float = 5.0) -> None:  # noqa: ASYNC109
     """Wait until `check()` is True (exactly); fail with a clear message after `timeout`."""
     deadline = asyncio.get_running_loop().time() + timeout
     while check() is not True:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
-async def until_rows(core: Core, sql: str, expected: list[tuple[Any, ...]], timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    """Wait until the query returns exactly `expected`."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (found := await rows(core, sql)) != expected:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{sql!r}: {found} after {timeout} s, expected {expected}")
         await asyncio.sleep(0.02)
 
 

@@ -26,7 +26,7 @@ from bot.sandbox.zalo_emulator import ZaloEmulator
 from bot.store import invites
 from bot.web import WebServer
 from scheduler import jobs
-from tests.conftest import Clock, start_service
+from tests.conftest import Clock, start_service, until_rows
 from tests.people import Mail, Person, press_on
 from tests.team_fixtures import ROSTER_CSV, Team, ask_for_help, build_team, invite_code
 
@@ -471,3 +471,22 @@ async def test_a_former_member_deleting_their_data_on_a_linked_chat_unlinks_it(t
     async with core.db.transaction() as conn:
         rows = await conn.execute_fetchall("SELECT chat_id FROM member_identities")
     assert [r[0] for r in rows] == []
+
+
+async def test_a_lost_answer_is_not_resent_and_a_blocked_person_is_marked_unreachable(
+    person: ZaloUser, zalo_emulator: ZaloEmulator, core: Core
+) -> None:
+    from bot.messages import Recipient
+    from bot.store import sessions
+
+    zalo_emulator.lose_answer("sendMessage")  # Zalo got it, the answer never came back
+    await person.send("/menu")
+    await person.reply()
+    await until_rows(core, "SELECT count(*) FROM outbox WHERE status = 'unknown'", [(1,)])
+    await asyncio.sleep(0.3)
+    assert len(zalo_emulator.messages("zu1")) == 1  # one copy: not sent again
+    zalo_emulator.block("zu1")
+    zalo_emulator.send_text("zu1", "/help")
+    await until_rows(core, "SELECT count(*) FROM outbox WHERE error = 'unreachable'", [(1,)])
+    async with core.db.transaction() as conn:
+        assert await sessions.unreachable(conn, Recipient("zalo", "zu1"))
