@@ -16,11 +16,11 @@ from typing import Any
 from bot.app import Core
 from bot.messages import Attachment, Inbound, Outbound, Recipient
 from bot.render import MENU_KEY
+from bot.sandbox.pilot import numbered_menu
 from bot.store import sessions
 from bot.store.outbox import OutboxItem
 
 _ids = itertools.count(1_000_000)
-_LINE = re.compile(r"^(\d{1,2})\. (.+)$")
 # Entries of the main menu and the officers' menu: on Zalo, reached by opening those menus first.
 NAVIGATION = {
     "vs",
@@ -46,16 +46,7 @@ NAVIGATION = {
 
 def numbered_lines(message: Outbound) -> list[tuple[int, str]]:
     """The numbered menu at the end of a text-only message: (number, label) in order."""
-    lines = message.text.splitlines()
-    if not lines or not lines[-1].startswith("Trả lời bằng số"):
-        return []
-    menu: list[tuple[int, str]] = []
-    for line in reversed(lines[:-1]):
-        match = _LINE.match(line)
-        if match is None:
-            break
-        menu.append((int(match.group(1)), match.group(2)))
-    return list(reversed(menu))
+    return numbered_menu(message.text)[1]
 
 
 def _pick(options: list[tuple[Any, str]], label: str) -> Any:

@@ -23,6 +23,19 @@ _HINT = "Trả lời bằng số"
 _MEDIA_KINDS: frozenset[str] = frozenset({"voice", "sticker", "photo", "document", "location"})
 
 
+def numbered_menu(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """A text-only channel's message read back (the inverse of `bot.render.fit`): the text above its
+    numbered menu, and the menu's lines as (number, label); no lines when it has no menu."""
+    lines = text.splitlines()
+    menu: list[tuple[int, str]] = []
+    if lines and lines[-1].startswith(_HINT):
+        lines.pop()
+        while lines and (match := _MENU_LINE.match(lines[-1])):
+            menu.insert(0, (int(match.group(1)), match.group(2)))
+            lines.pop()
+    return "\n".join(lines).rstrip(), menu
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One bot send or edit, reduced to what a user perceives: the text and the button labels."""
@@ -46,14 +59,7 @@ class Reply:
     def from_zalo(cls, message: ZaloMessage) -> Reply:
         """A Zalo message as the person reads it: the text above its numbered menu, the menu's lines as
         buttons (one a row, numbered in `numbers`)."""
-        lines = message.text.splitlines()
-        menu: list[tuple[int, str]] = []
-        if lines and lines[-1].startswith(_HINT):
-            lines.pop()
-            while lines and (match := _MENU_LINE.match(lines[-1])):
-                menu.insert(0, (int(match.group(1)), match.group(2)))
-                lines.pop()
-        text = "\n".join(lines).rstrip()
+        text, menu = numbered_menu(message.text)
         return cls(0, "send", text, [[label] for _, label in menu], {label: n for n, label in menu}, message.photo_url)
 
     @classmethod
