@@ -199,8 +199,7 @@ class Engine:
         inbound, now = turn.inbound, turn.now
         speaker = inbound.sender
         mine = [m for m in messages if m.to is None or m.to == speaker]
-        mine = await self._linked(conn, speaker, _addressed(mine, state.get("addr")), turn.caps, now)
-        fitted, menu = fit(mine, turn.caps, turn.t("numbered_hint"))
+        fitted, menu = await self._fitted(conn, speaker, mine, state, turn.caps, now)
         if menu:
             state[MENU_KEY] = menu
         elif not keep_menu:  # a correction ("choose 1 to 4") keeps the menu it corrects
@@ -244,11 +243,9 @@ class Engine:
         new: list[NewMessage] = []
         for to, theirs in by_recipient.items():
             state = await sessions.load(conn, to.channel, to.chat_id)
-            hint = self._services.content.strings("numbered_hint")
-            caps = self.caps_for(to.channel)
-            theirs = await self._linked(conn, to, _addressed(theirs, state.get("addr")), caps, now)
             shown = state.get(MENU_KEY)
-            fitted, menu = fit(theirs, caps, hint, after=shown if isinstance(shown, list) else ())
+            after = shown if isinstance(shown, list) else ()
+            fitted, menu = await self._fitted(conn, to, theirs, state, self.caps_for(to.channel), now, after)
             if menu:
                 state[MENU_KEY] = menu
                 await sessions.save(conn, to.channel, to.chat_id, state, now, inbound=False)
@@ -256,6 +253,22 @@ class Engine:
                 key = f"{message.key}:{i}" if message.key else f"turn:{item_id}:{to.channel}:{to.chat_id}:{i}"
                 new.append(NewMessage(to, message, key, priority))
         return new
+
+    async def _fitted(
+        self,
+        conn: Conn,
+        to: Recipient,
+        messages: Sequence[Outbound],
+        state: State,
+        caps: ChannelCaps,
+        now: datetime,
+        after: Sequence[str] = (),
+    ) -> tuple[list[Outbound], list[str] | None]:
+        """Messages as `to` receives them: addressed as they chose, files as links where the channel
+        cannot upload, buttons numbered where it has none (continuing `after`)."""
+        addressed = _addressed(messages, state.get("addr"))
+        linked = await self._linked(conn, to, addressed, caps, now)
+        return fit(linked, caps, self._services.content.strings("numbered_hint"), after=after)
 
     async def _linked(
         self, conn: Conn, to: Recipient, messages: list[Outbound], caps: ChannelCaps, now: datetime
